@@ -1,0 +1,435 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace DeepGen.Distributed.Collectives;
+
+/// <summary>
+/// Collectives over a ring of direct TCP connections between the ranks of one run: each rank sends
+/// to rank + 1 and receives from rank − 1 (mod world size). Every method is a synchronisation point:
+/// all ranks must call the same methods in the same order with buffers of the same length.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: one training thread owns the ring. After any <see cref="CollectiveException"/>
+/// the ring is closed and a new one must be formed.
+/// </remarks>
+public sealed class RingCollective : IDisposable
+{
+    private const int FrameHeaderBytes = 12;
+
+    private readonly Socket? _next;
+    private readonly Socket? _previous;
+    private readonly IReadOnlyList<DataPlaneEndpoint> _peers;
+    private readonly CollectiveOptions _options;
+    private readonly byte[] _scratch;
+    private uint _sequence;
+    private volatile bool _closed;
+
+    private RingCollective(int rank, int worldSize, IReadOnlyList<DataPlaneEndpoint> peers, Socket? next, Socket? previous, CollectiveOptions options)
+    {
+        Rank = rank;
+        WorldSize = worldSize;
+        _peers = peers;
+        _next = next;
+        _previous = previous;
+        _options = options;
+        _scratch = new byte[options.ChunkBytes];
+    }
+
+    /// <summary>This process's rank, 0 ≤ rank &lt; world size.</summary>
+    public int Rank { get; }
+
+    /// <summary>Number of ranks in the ring.</summary>
+    public int WorldSize { get; }
+
+    /// <summary>Bytes this rank has sent since the ring was formed.</summary>
+    public long BytesSent { get; private set; }
+
+    private int NextRank => (Rank + 1) % WorldSize;
+
+    private int PreviousRank => (Rank - 1 + WorldSize) % WorldSize;
+
+    /// <summary>
+    /// Forms the ring: connects to rank + 1 and accepts rank − 1's connection on
+    /// <paramref name="listener"/>, both authenticated with <paramref name="runSecret"/>.
+    /// Connections from anything else are rejected, reported through <paramref name="onRejected"/>,
+    /// and do not stop the formation.
+    /// </summary>
+    /// <param name="peers">Data-plane endpoint of every rank, indexed by rank.</param>
+    /// <exception cref="CollectiveException">The ring did not form within the timeout.</exception>
+    public static RingCollective Form(
+        DataPlaneListener listener,
+        int rank,
+        IReadOnlyList<DataPlaneEndpoint> peers,
+        byte[] runSecret,
+        CollectiveOptions options,
+        Action<string>? onRejected = null)
+    {
+        options.Validate();
+        var worldSize = peers.Count;
+        if (worldSize < 1 || rank < 0 || rank >= worldSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"Rank must be in [0, {worldSize}) for a world of {worldSize} endpoints.");
+        }
+
+        if (worldSize == 1)
+        {
+            return new RingCollective(rank, 1, peers, null, null, options);
+        }
+
+        var previousRank = (rank - 1 + worldSize) % worldSize;
+        var deadline = Stopwatch.StartNew();
+        var accepting = Task.Factory.StartNew(
+            () => AcceptPrevious(listener, previousRank, worldSize, runSecret, options, deadline, peers, onRejected),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+        Socket? next = null;
+        try
+        {
+            next = ConnectNext(rank, peers, runSecret, options, deadline);
+            var previous = accepting.GetAwaiter().GetResult();
+            return new RingCollective(rank, worldSize, peers, next, previous, options);
+        }
+        catch
+        {
+            next?.Dispose();
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="buffer"/> on every rank with the element-wise sum over all ranks.
+    /// Reduce-scatter then all-gather: each rank sends 2(N−1)/N of the buffer. The sum of segment k
+    /// is always accumulated in ring order starting at rank k, and then copied, so the result is
+    /// bitwise identical on every rank whatever the timing of the messages.
+    /// </summary>
+    public void AllReduceSum(Memory<float> buffer)
+    {
+        ThrowIfClosed();
+        _sequence++;
+        if (WorldSize == 1 || buffer.IsEmpty)
+        {
+            return;
+        }
+
+        var world = WorldSize;
+        for (var step = 0; step < world - 1; step++)
+        {
+            var sendSegment = Modulo(Rank - step, world);
+            var receiveSegment = Modulo(Rank - step - 1, world);
+            Exchange(buffer, sendSegment, receiveSegment, accumulate: true, "all-reduce (reduce-scatter)");
+        }
+
+        for (var step = 0; step < world - 1; step++)
+        {
+            var sendSegment = Modulo(Rank + 1 - step, world);
+            var receiveSegment = Modulo(Rank - step, world);
+            Exchange(buffer, sendSegment, receiveSegment, accumulate: false, "all-reduce (all-gather)");
+        }
+    }
+
+    /// <summary>Copies <paramref name="buffer"/> of rank <paramref name="root"/> to every rank, forwarded along the ring chunk by chunk.</summary>
+    public void Broadcast(Memory<byte> buffer, int root)
+    {
+        ThrowIfClosed();
+        if (root < 0 || root >= WorldSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(root), root, $"The broadcast root must be a rank in [0, {WorldSize}).");
+        }
+
+        _sequence++;
+        if (WorldSize == 1)
+        {
+            return;
+        }
+
+        var forwards = NextRank != root;
+        var chunk = _options.ChunkBytes;
+        try
+        {
+            if (Rank != root)
+            {
+                ReceiveHeader(0, buffer.Length, "broadcast");
+            }
+
+            if (forwards)
+            {
+                SendHeader(0, buffer.Length);
+            }
+
+            for (var offset = 0; offset < buffer.Length; offset += chunk)
+            {
+                var piece = buffer.Span.Slice(offset, Math.Min(chunk, buffer.Length - offset));
+                if (Rank != root)
+                {
+                    SocketIo.ReceiveAll(_previous!, piece);
+                }
+
+                if (forwards)
+                {
+                    SocketIo.SendAll(_next!, piece);
+                    BytesSent += piece.Length;
+                }
+            }
+        }
+        catch (Exception error) when (error is SocketException or EndOfStreamException or ObjectDisposedException)
+        {
+            throw Fail("broadcast", error);
+        }
+    }
+
+    /// <summary>Returns once every rank has called it.</summary>
+    public void Barrier()
+    {
+        var token = new float[] { 1 };
+        AllReduceSum(token);
+        if (token[0] != WorldSize)
+        {
+            throw Fail("barrier", new InvalidDataException($"barrier counted {token[0]} ranks, expected {WorldSize}"));
+        }
+    }
+
+    /// <summary>Closes the connections; a collective blocked on another thread fails at once.</summary>
+    public void Dispose()
+    {
+        _closed = true;
+        _next?.Dispose();
+        _previous?.Dispose();
+    }
+
+    private void Exchange(Memory<float> buffer, int sendSegment, int receiveSegment, bool accumulate, string operation)
+    {
+        var send = Segment(buffer, sendSegment);
+        var receive = Segment(buffer, receiveSegment);
+
+        // Sending runs beside receiving so that neither side can fill its socket buffers and stall
+        // the other; chunked receiving lets the sum of one chunk overlap the arrival of the next.
+        var sending = Task.Factory.StartNew(
+            () => SendSegment(sendSegment, send),
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            TaskScheduler.Default);
+        try
+        {
+            ReceiveSegment(receiveSegment, receive.Span, accumulate, operation);
+            sending.GetAwaiter().GetResult();
+        }
+        catch (Exception error) when (error is SocketException or EndOfStreamException or ObjectDisposedException or InvalidDataException)
+        {
+            throw Fail(operation, error);
+        }
+    }
+
+    private void SendSegment(int segment, Memory<float> data)
+    {
+        var bytes = MemoryMarshal.AsBytes(data.Span);
+        SendHeader(segment, bytes.Length);
+        SocketIo.SendAll(_next!, bytes);
+        BytesSent += bytes.Length;
+    }
+
+    private void ReceiveSegment(int segment, Span<float> destination, bool accumulate, string operation)
+    {
+        var destinationBytes = MemoryMarshal.AsBytes(destination);
+        ReceiveHeader(segment, destinationBytes.Length, operation);
+        if (!accumulate)
+        {
+            SocketIo.ReceiveAll(_previous!, destinationBytes);
+            return;
+        }
+
+        var chunkFloats = _scratch.Length / sizeof(float);
+        for (var offset = 0; offset < destination.Length; offset += chunkFloats)
+        {
+            var count = Math.Min(chunkFloats, destination.Length - offset);
+            var incoming = _scratch.AsSpan(0, count * sizeof(float));
+            SocketIo.ReceiveAll(_previous!, incoming);
+            AddInPlace(destination.Slice(offset, count), MemoryMarshal.Cast<byte, float>(incoming));
+        }
+    }
+
+    private void SendHeader(int segment, int length)
+    {
+        Span<byte> header = stackalloc byte[FrameHeaderBytes];
+        BinaryPrimitives.WriteUInt32BigEndian(header, _sequence);
+        BinaryPrimitives.WriteInt32BigEndian(header[4..], segment);
+        BinaryPrimitives.WriteInt32BigEndian(header[8..], length);
+        SocketIo.SendAll(_next!, header);
+    }
+
+    private void ReceiveHeader(int segment, int length, string operation)
+    {
+        Span<byte> header = stackalloc byte[FrameHeaderBytes];
+        SocketIo.ReceiveAll(_previous!, header);
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(header);
+        var receivedSegment = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        var receivedLength = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+        if (sequence != _sequence || receivedSegment != segment || receivedLength != length)
+        {
+            throw new InvalidDataException(
+                $"malformed {operation} frame: collective #{sequence}, segment {receivedSegment}, {receivedLength} bytes; expected collective #{_sequence}, segment {segment}, {length} bytes (do all ranks call the same collectives with the same buffer sizes?)");
+        }
+    }
+
+    private Memory<float> Segment(Memory<float> buffer, int segment)
+    {
+        var start = (int)((long)buffer.Length * segment / WorldSize);
+        var end = (int)((long)buffer.Length * (segment + 1) / WorldSize);
+        return buffer[start..end];
+    }
+
+    private CollectiveException Fail(string operation, Exception cause)
+    {
+        var closedLocally = _closed;
+        Dispose();
+        var peer = cause is SocketException { SocketErrorCode: SocketError.TimedOut } ? PreviousRank : (int?)null;
+        var reason = cause switch
+        {
+            SocketException { SocketErrorCode: SocketError.TimedOut } =>
+                $"rank {PreviousRank} at {_peers[PreviousRank]} (or rank {NextRank} at {_peers[NextRank]}) did not answer within {_options.Timeout.TotalSeconds:0.#} s",
+            _ when closedLocally => "the ring was closed on this rank",
+            EndOfStreamException => $"rank {PreviousRank} at {_peers[PreviousRank]} closed its connection",
+            InvalidDataException => $"rank {PreviousRank} at {_peers[PreviousRank]} sent a {cause.Message}",
+            _ => $"the connection to rank {NextRank} at {_peers[NextRank]} or from rank {PreviousRank} at {_peers[PreviousRank]} failed: {cause.Message}",
+        };
+        return new CollectiveException($"{operation} failed on rank {Rank} of {WorldSize}: {reason}.", cause) { PeerRank = peer ?? PreviousRank };
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new CollectiveException($"The ring of rank {Rank} is closed; form a new one.");
+        }
+    }
+
+    private static void AddInPlace(Span<float> accumulator, ReadOnlySpan<float> addend)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = Vector<float>.Count;
+            for (; i <= accumulator.Length - width; i += width)
+            {
+                var sum = new Vector<float>(accumulator[i..]) + new Vector<float>(addend[i..]);
+                sum.CopyTo(accumulator[i..]);
+            }
+        }
+
+        for (; i < accumulator.Length; i++)
+        {
+            accumulator[i] += addend[i];
+        }
+    }
+
+    private static int Modulo(int value, int modulus) => ((value % modulus) + modulus) % modulus;
+
+    private static Socket ConnectNext(int rank, IReadOnlyList<DataPlaneEndpoint> peers, byte[] secret, CollectiveOptions options, Stopwatch deadline)
+    {
+        var nextRank = (rank + 1) % peers.Count;
+        var endpoint = peers[nextRank];
+        Exception? lastError = null;
+        while (deadline.Elapsed < options.Timeout)
+        {
+            var socket = CreateSocket(endpoint.Resolve().AddressFamily, options);
+            try
+            {
+                var remaining = options.Timeout - deadline.Elapsed;
+                if (!socket.ConnectAsync(endpoint.Resolve()).Wait(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero))
+                {
+                    throw new TimeoutException($"connecting to {endpoint} timed out");
+                }
+
+                RingHandshake.Connect(socket, rank, peers.Count, secret);
+                return socket;
+            }
+            catch (Exception error) when (error is SocketException or AggregateException or EndOfStreamException or TimeoutException)
+            {
+                socket.Dispose();
+                lastError = error is AggregateException aggregate ? aggregate.InnerException : error;
+                Thread.Sleep(50);
+            }
+            catch (CollectiveException rejected)
+            {
+                socket.Dispose();
+                throw new CollectiveException($"Rank {rank} could not join the ring: rank {nextRank} at {endpoint} rejected the handshake ({rejected.Message}).", rejected) { PeerRank = nextRank };
+            }
+        }
+
+        throw new CollectiveException(
+            $"Rank {rank} could not connect to rank {nextRank} at {endpoint} within {options.Timeout.TotalSeconds:0.#} s: {lastError?.Message ?? "no attempt finished"}.",
+            lastError ?? new TimeoutException()) { PeerRank = nextRank };
+    }
+
+    private static Socket AcceptPrevious(
+        DataPlaneListener listener,
+        int previousRank,
+        int worldSize,
+        byte[] secret,
+        CollectiveOptions options,
+        Stopwatch deadline,
+        IReadOnlyList<DataPlaneEndpoint> peers,
+        Action<string>? onRejected)
+    {
+        while (true)
+        {
+            var remaining = options.Timeout - deadline.Elapsed;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new CollectiveException(
+                    $"Rank {previousRank} at {peers[previousRank]} did not connect within {options.Timeout.TotalSeconds:0.#} s.") { PeerRank = previousRank };
+            }
+
+            Socket socket;
+            try
+            {
+                socket = listener.Accept(remaining);
+            }
+            catch (TimeoutException)
+            {
+                continue;
+            }
+
+            ConfigureSocket(socket, options);
+            string? rejection;
+            try
+            {
+                rejection = RingHandshake.Accept(socket, previousRank, worldSize, secret);
+            }
+            catch (Exception error) when (error is SocketException or EndOfStreamException)
+            {
+                rejection = $"handshake failed: {error.Message}";
+            }
+
+            if (rejection == null)
+            {
+                return socket;
+            }
+
+            onRejected?.Invoke($"Rejected a data-plane connection from {socket.RemoteEndPoint}: {rejection}.");
+            socket.Dispose();
+        }
+    }
+
+    private static Socket CreateSocket(AddressFamily family, CollectiveOptions options)
+    {
+        var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        ConfigureSocket(socket, options);
+        return socket;
+    }
+
+    private static void ConfigureSocket(Socket socket, CollectiveOptions options)
+    {
+        var timeout = (int)Math.Min(int.MaxValue, options.Timeout.TotalMilliseconds);
+        socket.NoDelay = true;
+        socket.SendTimeout = timeout;
+        socket.ReceiveTimeout = timeout;
+        socket.SendBufferSize = 4 * 1024 * 1024;
+        socket.ReceiveBufferSize = 4 * 1024 * 1024;
+    }
+}
