@@ -1,0 +1,71 @@
+using System.Globalization;
+using Akka.Configuration;
+
+namespace DeepGen.Distributed.Cluster;
+
+/// <summary>Akka.NET settings of one node of the training cluster.</summary>
+/// <param name="Role"><see cref="ClusterRoles.Coordinator"/> or <see cref="ClusterRoles.Worker"/>.</param>
+/// <param name="Hostname">Address the node binds and advertises for Akka.Remote.</param>
+/// <param name="Port">Akka.Remote port; 0 picks a free one (not for seed nodes).</param>
+/// <param name="SeedNodes">Addresses such as <c>akka.tcp://deepgen@127.0.0.1:4053</c>; empty for a node that joins itself.</param>
+/// <param name="LogLevel">Akka log level: DEBUG, INFO, WARNING or ERROR.</param>
+public sealed record ClusterSettings(string Role, string Hostname, int Port, IReadOnlyList<string> SeedNodes, string LogLevel = "WARNING")
+{
+    /// <summary>
+    /// Builds the HOCON. The Split Brain Resolver keeps the side that holds the oldest node, which
+    /// is the coordinator because it is the first seed: a worker cut off from the coordinator is
+    /// downed rather than forming a second cluster. The failure detector marks a silent node
+    /// unreachable after about 4 s (1 s heartbeats, 3 s acceptable pause).
+    /// </summary>
+    public Config ToConfig()
+    {
+        var seeds = string.Join(", ", SeedNodes.Select(s => $"\"{s}\""));
+        var hocon = $$"""
+            akka {
+              loglevel = {{LogLevel}}
+              stdout-loglevel = {{LogLevel}}
+              actor {
+                provider = cluster
+                serializers {
+                  deepgen = "DeepGen.Distributed.Serialization.ClusterMessageSerializer, DeepGen.Distributed.Shared"
+                }
+                serialization-bindings {
+                  "DeepGen.Distributed.Messages.IClusterMessage, DeepGen.Distributed.Shared" = deepgen
+                }
+                serialization-identifiers {
+                  "DeepGen.Distributed.Serialization.ClusterMessageSerializer, DeepGen.Distributed.Shared" = 410
+                }
+              }
+              remote.dot-netty.tcp {
+                hostname = "{{Hostname}}"
+                port = {{Port.ToString(CultureInfo.InvariantCulture)}}
+                # Initial weights and epoch snapshots (2.6 MB for the default VAE) travel over Akka;
+                # gradients never do.
+                maximum-frame-size = 64MiB
+                send-buffer-size = 64MiB
+                receive-buffer-size = 64MiB
+              }
+              cluster {
+                roles = ["{{Role}}"]
+                seed-nodes = [{{seeds}}]
+                min-nr-of-members = 1
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-oldest
+                  stable-after = 7s
+                  keep-oldest.down-if-alone = off
+                }
+                failure-detector {
+                  heartbeat-interval = 1s
+                  acceptable-heartbeat-pause = 3s
+                  threshold = 8.0
+                }
+                log-info = off
+              }
+              coordinated-shutdown.exit-clr = off
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+
+namespace DeepGen.Distributed.Configuration;
+
+/// <summary>
+/// Everything that defines a training run. It is written to the run folder and sent to every
+/// worker, so that all replicas train with the same settings.
+/// </summary>
+/// <param name="Model">Model family; only <c>vae</c> is available.</param>
+/// <param name="Workers">World size: the number of data-parallel workers.</param>
+/// <param name="Epochs">Passes over the training set.</param>
+/// <param name="BatchSizePerWorker">Samples per worker per step; the global batch is this times <paramref name="Workers"/>.</param>
+/// <param name="LearningRate">Optimizer learning rate.</param>
+/// <param name="Optimizer"><c>adam</c> or <c>sgd</c>.</param>
+/// <param name="Seed">Seeds the initial weights, the per-epoch permutation and the reparameterisation noise.</param>
+/// <param name="HiddenSize">VAE hidden layer width.</param>
+/// <param name="LatentSize">VAE latent dimension.</param>
+/// <param name="Beta">Weight β of the KL term.</param>
+/// <param name="WeightDecay">L2 coefficient λ of λΣ‖w‖² over the weight matrices.</param>
+/// <param name="DataDirectory">Folder holding the four Fashion-MNIST (or MNIST) IDX files.</param>
+/// <param name="TrainLimit">Use only the first N training images (0 = all); for quick runs and tests.</param>
+/// <param name="TestLimit">Use only the first N test images (0 = all).</param>
+/// <param name="ThreadsPerWorker">libtorch intra-op threads per worker process.</param>
+/// <param name="CollectiveTimeoutSeconds">How long a gradient all-reduce may wait for a peer.</param>
+/// <param name="ChecksumEverySteps">Compare a parameter checksum across replicas every N steps (0 = only at epoch ends).</param>
+public sealed record TrainingConfig(
+    string Model = "vae",
+    int Workers = 2,
+    int Epochs = 5,
+    int BatchSizePerWorker = 128,
+    double LearningRate = 1e-3,
+    string Optimizer = "adam",
+    int Seed = 1,
+    int HiddenSize = 400,
+    int LatentSize = 20,
+    double Beta = 1.0,
+    double WeightDecay = 0.0,
+    string DataDirectory = Data.FashionMnist.DefaultDirectory,
+    int TrainLimit = 0,
+    int TestLimit = 0,
+    int ThreadsPerWorker = 1,
+    double CollectiveTimeoutSeconds = 30,
+    int ChecksumEverySteps = 0)
+{
+    /// <summary>Global batch size: samples averaged into one optimizer step.</summary>
+    public int GlobalBatchSize => BatchSizePerWorker * Workers;
+
+    /// <summary>Returns every invalid value with the fix, or an empty list.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!string.Equals(Model, "vae", StringComparison.Ordinal))
+        {
+            errors.Add($"--model '{Model}' is not available; use 'vae'.");
+        }
+
+        if (!string.Equals(Optimizer, "adam", StringComparison.Ordinal) && !string.Equals(Optimizer, "sgd", StringComparison.Ordinal))
+        {
+            errors.Add($"--optimizer '{Optimizer}' is not available; use 'adam' or 'sgd'.");
+        }
+
+        Positive(errors, "--workers", Workers);
+        Positive(errors, "--epochs", Epochs);
+        Positive(errors, "--batch-size", BatchSizePerWorker);
+        Positive(errors, "--hidden-size", HiddenSize);
+        Positive(errors, "--latent-size", LatentSize);
+        Positive(errors, "--threads", ThreadsPerWorker);
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        {
+            errors.Add($"--lr {Format(LearningRate)} is invalid; the learning rate must be a positive finite number such as 0.001.");
+        }
+
+        if (!(Beta >= 0) || double.IsInfinity(Beta))
+        {
+            errors.Add($"--beta {Format(Beta)} is invalid; β must be a finite number ≥ 0 (1 gives the ELBO).");
+        }
+
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+        {
+            errors.Add($"--weight-decay {Format(WeightDecay)} is invalid; λ must be a finite number ≥ 0.");
+        }
+
+        if (TrainLimit < 0)
+        {
+            errors.Add($"--train-limit {TrainLimit} is invalid; use 0 for the whole training set or a positive count.");
+        }
+
+        if (TestLimit < 0)
+        {
+            errors.Add($"--test-limit {TestLimit} is invalid; use 0 for the whole test set or a positive count.");
+        }
+
+        if (!(CollectiveTimeoutSeconds > 0) || double.IsInfinity(CollectiveTimeoutSeconds))
+        {
+            errors.Add($"--collective-timeout {Format(CollectiveTimeoutSeconds)} is invalid; give a positive number of seconds.");
+        }
+
+        if (ChecksumEverySteps < 0)
+        {
+            errors.Add($"--checksum-every {ChecksumEverySteps} is invalid; use 0 (epoch ends only) or a positive step count.");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("--data is empty; give the folder that holds the Fashion-MNIST IDX files.");
+        }
+
+        return errors;
+    }
+
+    private static void Positive(List<string> errors, string option, int value)
+    {
+        if (value < 1)
+        {
+            errors.Add($"{option} {value} is invalid; it must be at least 1.");
+        }
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

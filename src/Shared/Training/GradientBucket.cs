@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace DeepGen.Distributed.Training;
+
+/// <summary>
+/// One contiguous fp32 buffer holding every parameter's gradient, followed by a few extra slots
+/// (loss terms) that are reduced together with the gradients at no extra round trip.
+/// Gradients are copied through <see cref="Tensor.bytes"/>, the tensor's native memory, with no
+/// per-element calls into libtorch.
+/// </summary>
+public sealed class GradientBucket
+{
+    private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _parameters;
+    private readonly int _gradientLength;
+
+    /// <param name="extraSlots">Number of values appended after the gradients.</param>
+    public GradientBucket(IEnumerable<TorchSharp.Modules.Parameter> parameters, int extraSlots)
+    {
+        _parameters = parameters.ToList();
+        _gradientLength = checked((int)_parameters.Sum(p => p.numel()));
+        Buffer = new float[_gradientLength + extraSlots];
+    }
+
+    /// <summary>Gradients, then the extra slots.</summary>
+    public float[] Buffer { get; }
+
+    /// <summary>The extra slots after the gradients.</summary>
+    public Span<float> Extras => Buffer.AsSpan(_gradientLength);
+
+    /// <summary>Copies the current gradients into <see cref="Buffer"/>; a parameter without a gradient contributes zeros.</summary>
+    public void Gather()
+    {
+        var offset = 0;
+        foreach (var parameter in _parameters)
+        {
+            var length = (int)parameter.numel();
+            var destination = MemoryMarshal.AsBytes(Buffer.AsSpan(offset, length));
+            using var gradient = parameter.grad;
+            if (gradient is null)
+            {
+                destination.Clear();
+            }
+            else
+            {
+                using var contiguous = gradient.contiguous();
+                contiguous.bytes.CopyTo(destination);
+            }
+
+            offset += length;
+        }
+    }
+
+    /// <summary>Writes <see cref="Buffer"/> back into the parameters' gradients.</summary>
+    /// <exception cref="InvalidOperationException">A parameter has no gradient tensor (backward did not reach it).</exception>
+    public void Scatter()
+    {
+        var offset = 0;
+        foreach (var parameter in _parameters)
+        {
+            var length = (int)parameter.numel();
+            using var gradient = parameter.grad
+                ?? throw new InvalidOperationException("A parameter has no gradient; run backward on every rank before the all-reduce, even for an empty batch.");
+            if (!gradient.is_contiguous())
+            {
+                throw new InvalidOperationException("Gradients must be contiguous to be written in place.");
+            }
+
+            MemoryMarshal.AsBytes(Buffer.AsSpan(offset, length)).CopyTo(gradient.bytes);
+            offset += length;
+        }
+    }
+}

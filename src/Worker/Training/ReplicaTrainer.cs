@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using DeepGen.Distributed.Collectives;
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Telemetry;
+using DeepGen.Distributed.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepGen.Distributed.Worker.Training;
+
+/// <summary>Loss terms of one step, averaged over the global batch.</summary>
+/// <param name="Loss">Training objective per image.</param>
+/// <param name="Reconstruction">Reconstruction term per image, nats.</param>
+/// <param name="Kl">KL term per image, nats.</param>
+/// <param name="Samples">Images in the global batch.</param>
+public sealed record StepMetrics(double Loss, double Reconstruction, double Kl, int Samples, double StepSeconds, double AllReduceSeconds);
+
+/// <summary>
+/// One data-parallel VAE replica: its model, optimizer and the training step. Every rank runs the
+/// same steps; gradients are summed across ranks with the ring all-reduce before the optimizer
+/// step, so that all replicas apply the same update and stay bitwise identical.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: libtorch's grad mode and TorchSharp's dispose scopes are per thread, so one
+/// dedicated thread must create the replica and run every step.
+/// </remarks>
+public sealed class ReplicaTrainer : IDisposable
+{
+    private const int LossSlot = 0;
+    private const int ReconstructionSlot = 1;
+    private const int KlSlot = 2;
+
+    private readonly TrainingConfig _config;
+    private readonly optim.Optimizer _optimizer;
+    private readonly GradientBucket _bucket;
+    private readonly VaeLossOptions _lossOptions;
+    private readonly float[] _input;
+
+    /// <param name="inputSize">Pixels per image.</param>
+    /// <param name="initialWeights">Parameters to start from, as produced by <see cref="ParameterCodec.Encode"/>.</param>
+    public ReplicaTrainer(TrainingConfig config, int inputSize, ReadOnlySpan<byte> initialWeights)
+    {
+        _config = config;
+        Model = new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize));
+        ParameterCodec.Decode(initialWeights, Model);
+        Model.train();
+        var parameters = Model.parameters().ToList();
+        _optimizer = config.Optimizer == "sgd"
+            ? optim.SGD(parameters, config.LearningRate)
+            : optim.Adam(parameters, config.LearningRate);
+        _bucket = new GradientBucket(parameters, extraSlots: 3);
+        _lossOptions = new VaeLossOptions(config.Beta, config.WeightDecay);
+        _input = new float[config.BatchSizePerWorker * inputSize];
+    }
+
+    /// <summary>The replica's model.</summary>
+    public Vae Model { get; }
+
+    /// <summary>Creates a model with the run's seed and returns its encoded initial parameters.</summary>
+    public static byte[] InitialWeights(TrainingConfig config, int inputSize)
+    {
+        torch.manual_seed(config.Seed);
+        using var model = new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize));
+        return ParameterCodec.Encode(model);
+    }
+
+    /// <summary>
+    /// Runs one step: forward and backward on this rank's batch, all-reduce of the gradients and
+    /// loss terms, optimizer step. A synchronisation point: every rank must call it for the same
+    /// <paramref name="step"/>, even with an empty batch.
+    /// </summary>
+    /// <param name="batch">Indices of this rank's images in <paramref name="data"/>.</param>
+    /// <param name="step">Global step number, from 1; it seeds the reparameterisation noise.</param>
+    /// <param name="globalBatchSize">Images in this step over all ranks.</param>
+    /// <exception cref="CollectiveException">The all-reduce failed.</exception>
+    /// <exception cref="ArithmeticException">The loss is NaN or infinite.</exception>
+    public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = torch.NewDisposeScope();
+
+        var pixels = data.PixelsPerImage;
+        var input = _input.AsSpan(0, batch.Length * pixels);
+        data.CopyNormalized(batch, input);
+        var x = torch.tensor(input.ToArray(), [batch.Length, pixels]);
+        var noise = Noise(step, rank, worldSize, batch.Length);
+
+        _optimizer.zero_grad();
+
+        var terms = VaeLoss.Compute(Model, x, noise, _lossOptions, normalizer: globalBatchSize, weightDecayShare: 1.0 / worldSize);
+
+        terms.Loss.backward();
+
+        _bucket.Gather();
+        var extras = _bucket.Extras;
+        extras[LossSlot] = terms.Loss.item<float>();
+        extras[ReconstructionSlot] = terms.Reconstruction.item<float>() / globalBatchSize;
+        extras[KlSlot] = terms.Kl.item<float>() / globalBatchSize;
+        var reduceClock = Stopwatch.StartNew();
+        var sentBefore = ring.BytesSent;
+        ring.AllReduceSum(_bucket.Buffer);
+        var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
+        DeepGenTelemetry.AllReduceBytes.Add(ring.BytesSent - sentBefore);
+        var loss = (double)_bucket.Extras[LossSlot];
+        if (!double.IsFinite(loss))
+        {
+            throw new ArithmeticException(
+                $"The training loss is {loss} at step {step} (reconstruction {_bucket.Extras[ReconstructionSlot]}, KL {_bucket.Extras[KlSlot]}); lower --lr or check the data.");
+        }
+
+        _bucket.Scatter();
+
+        _optimizer.step();
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        DeepGenTelemetry.StepDuration.Record(seconds);
+        DeepGenTelemetry.AllReduceDuration.Record(allReduceSeconds);
+        DeepGenTelemetry.Samples.Add(batch.Length);
+        return new StepMetrics(loss, _bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot], globalBatchSize, seconds, allReduceSeconds);
+    }
+
+    /// <summary>SHA-256 of the replica's parameters.</summary>
+    public string Checksum() => ParameterCodec.Checksum(Model);
+
+    /// <summary>The replica's parameters in <see cref="ParameterCodec"/> form.</summary>
+    public byte[] Weights() => ParameterCodec.Encode(Model);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        Model.Dispose();
+    }
+
+    /// <summary>
+    /// Returns this rank's reparameterisation noise [count, latent]. The noise of the whole global
+    /// batch is drawn from a generator seeded by (seed, step); rank r takes rows r, r + N, r + 2N, …,
+    /// the positions its samples hold in the global batch under the sampler's interleaved shards.
+    /// N workers therefore draw exactly the noise that one worker with the global batch draws.
+    /// </summary>
+    private Tensor Noise(long step, int rank, int worldSize, int count)
+    {
+        var capacity = (long)_config.BatchSizePerWorker * worldSize;
+        using var generator = new Generator(unchecked((ulong)_config.Seed * 0x9E3779B97F4A7C15UL + (ulong)step));
+        var all = torch.randn([capacity, _config.LatentSize], generator: generator);
+        if (count == 0)
+        {
+            return all[..0];
+        }
+
+        return all[TensorIndex.Slice(rank, rank + ((long)count - 1) * worldSize + 1, worldSize)];
+    }
+}

@@ -1,0 +1,229 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using DeepGen.Distributed.Cluster;
+using DeepGen.Distributed.Collectives;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Worker.Training;
+
+namespace DeepGen.Distributed.Worker;
+
+/// <summary>Identity and data-plane socket of a worker node.</summary>
+/// <param name="ExitWhenCoordinatorLeaves">Stop the actor system when the coordinator leaves the cluster (worker executables).</param>
+public sealed record WorkerOptions(string WorkerId, string Host, DataPlaneListener DataPlane, string Device = "cpu", bool ExitWhenCoordinatorLeaves = false);
+
+/// <summary>
+/// A worker node. It registers with the coordinator as soon as one is up in the cluster, then
+/// trains the replica of each run it is given on a dedicated <see cref="TrainingThread"/>.
+/// States: registering, idle (registered, no run), in a run.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Actors release resources in PostStop, which Akka calls when the actor stops.")]
+public sealed class WorkerActor : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan RegistrationRetry = TimeSpan.FromSeconds(1);
+
+    private readonly WorkerOptions _options;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TrainingThread _thread;
+    private readonly Dictionary<string, ImageDataset> _datasets = new(StringComparer.Ordinal);
+    private Address? _coordinatorAddress;
+    private IActorRef _coordinator = ActorRefs.Nobody;
+    private ReplicaSession? _session;
+    private string? _runId;
+    private int _rank = -1;
+
+    public WorkerActor(WorkerOptions options)
+    {
+        _options = options;
+        _thread = new TrainingThread($"replica-{options.WorkerId}");
+        Registering();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for a worker with the given options.</summary>
+    public static Props Props(WorkerOptions options) => Akka.Actor.Props.Create(() => new WorkerActor(options));
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        var session = _session;
+        _session = null;
+        session?.Abort();
+        _thread.Post(() => session?.Dispose());
+        _thread.Dispose();
+    }
+
+    private void Registering()
+    {
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            if (up.Member.HasRole(ClusterRoles.Coordinator))
+            {
+                _coordinatorAddress = up.Member.Address;
+                SendRegistration();
+                Timers.StartPeriodicTimer("register", RetryRegistration.Instance, RegistrationRetry);
+            }
+        });
+        Receive<RetryRegistration>(_ => SendRegistration());
+        Receive<WorkerAccepted>(_ =>
+        {
+            Timers.Cancel("register");
+            _coordinator = Sender;
+            _log.Info("Worker {WorkerId} registered with the coordinator at {CoordinatorAddress}", _options.WorkerId, _coordinatorAddress);
+            Become(Idle);
+        });
+        CommonHandlers();
+    }
+
+    private void Idle()
+    {
+        Receive<JoinRun>(Join);
+        Receive<WorkerAccepted>(_ => { });
+        CommonHandlers();
+    }
+
+    private void InRun()
+    {
+        Receive<TrainEpoch>(command =>
+        {
+            if (command.RunId != _runId)
+            {
+                _log.Warning("Ignoring epoch {Epoch} of run {RunId}: this worker is in run {CurrentRunId}", command.Epoch, command.RunId, _runId);
+                return;
+            }
+
+            var coordinator = _coordinator;
+            var self = Self;
+            _thread.Post(() => Guard(command.RunId, coordinator, self, () => _session!.RunEpoch(command)));
+        });
+        Receive<ReplicaFailed>(failed =>
+        {
+            _log.Error("Run {RunId}: replica failed: {Reason}", failed.RunId, failed.Reason);
+            _coordinator.Tell(new WorkerFailed(failed.RunId, failed.Rank, failed.Reason));
+        });
+        Receive<LeaveRun>(leave =>
+        {
+            _log.Info("Leaving run {RunId}: {Reason}", leave.RunId, leave.Reason);
+            CloseSession();
+            Become(Idle);
+        });
+        Receive<JoinRun>(join => _log.Warning("Ignoring run {RunId}: this worker is still in run {CurrentRunId}", join.RunId, _runId));
+        CommonHandlers();
+    }
+
+    private void CommonHandlers()
+    {
+        Receive<ClusterEvent.MemberUp>(_ => { });
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (!removed.Member.HasRole(ClusterRoles.Coordinator))
+            {
+                return;
+            }
+
+            _log.Warning("The coordinator at {Address} left the cluster; dropping run {RunId}", removed.Member.Address, _runId ?? "(none)");
+            CloseSession();
+            if (_options.ExitWhenCoordinatorLeaves)
+            {
+                CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+            }
+            else
+            {
+                Become(Registering);
+            }
+        });
+        Receive<WorkerNotNeeded>(message => _log.Info("Coordinator does not need worker {WorkerId}: {Reason}", message.WorkerId, message.Reason));
+        Receive<RetryRegistration>(_ => { });
+    }
+
+    private void SendRegistration()
+    {
+        if (_coordinatorAddress is null)
+        {
+            return;
+        }
+
+        var path = new RootActorPath(_coordinatorAddress) / "user" / ClusterRoles.CoordinatorActorName;
+        Context.ActorSelection(path).Tell(new RegisterWorker(_options.WorkerId, _options.Host, _options.DataPlane.Endpoint, _options.Device));
+    }
+
+    private void Join(JoinRun join)
+    {
+        _runId = join.RunId;
+        _rank = join.Rank;
+        _coordinator = Sender;
+        var coordinator = Sender;
+        var self = Self;
+        var log = _log;
+        _log.Info("Joining run {RunId} as rank {Rank} of {WorldSize}", join.RunId, join.Rank, join.Peers.Count);
+        _thread.Post(() => Guard(join.RunId, coordinator, self, () =>
+        {
+            var data = LoadTrainingSet(join.Config.DataDirectory, join.Config.TrainLimit);
+            _session = ReplicaSession.Open(join, data, _options.DataPlane, coordinator, message => log.Warning("{Message}", message));
+            coordinator.Tell(new RunJoined(join.RunId, join.Rank, _session.Checksum()));
+        }));
+        Become(InRun);
+    }
+
+    /// <summary>Runs replica work on the training thread and turns its failure into a report.</summary>
+    private void Guard(string runId, IActorRef coordinator, IActorRef self, Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            self.Tell(new ReplicaFailed(runId, _rank, $"{error.GetType().Name}: {error.Message}"));
+        }
+    }
+
+    private ImageDataset LoadTrainingSet(string directory, int limit)
+    {
+        var key = $"{Path.GetFullPath(directory)}|{limit}";
+        lock (_datasets)
+        {
+            if (!_datasets.TryGetValue(key, out var data))
+            {
+                data = FashionMnist.Load(directory, DatasetSplit.Train);
+                if (limit > 0 && limit < data.Count)
+                {
+                    data = data.Slice(0, limit);
+                }
+
+                _datasets[key] = data;
+            }
+
+            return data;
+        }
+    }
+
+    private void CloseSession()
+    {
+        var session = _session;
+        session?.Abort();
+        _thread.Post(() =>
+        {
+            session?.Dispose();
+            if (ReferenceEquals(_session, session))
+            {
+                _session = null;
+            }
+        });
+        _runId = null;
+    }
+
+    /// <summary>Timer tick: send the registration again until the coordinator accepts it.</summary>
+    private sealed class RetryRegistration
+    {
+        public static readonly RetryRegistration Instance = new();
+    }
+
+    /// <summary>Posted by the training thread when replica work throws.</summary>
+    private sealed record ReplicaFailed(string RunId, int Rank, string Reason);
+}
