@@ -1,1 +1,9 @@
-Console.WriteLine("coord");
+using System.CommandLine;
+using DeepGen.Distributed.Coordinator.Cli;
+
+var root = new RootCommand("DeepGen.Distributed: data-parallel training of generative models on an Akka.NET cluster.")
+{
+    TrainCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

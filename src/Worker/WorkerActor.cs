@@ -5,6 +5,7 @@ using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Training;
 using DeepGen.Distributed.Worker.Training;
 
 namespace DeepGen.Distributed.Worker;

@@ -7,7 +7,7 @@ namespace DeepGen.Distributed.Worker.Training;
 
 /// <summary>
 /// A worker's part in one run: its rank, ring, replica and shard of the data. Created and used
-/// only on the worker's <see cref="TrainingThread"/>; reports go straight to the coordinator.
+/// only on the worker's <see cref="DeepGen.Distributed.Training.TrainingThread"/>; reports go straight to the coordinator.
 /// </summary>
 public sealed class ReplicaSession : IDisposable
 {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace DeepGen.Distributed.Worker.Training;
+namespace DeepGen.Distributed.Training;
 
 /// <summary>
 /// One dedicated thread that runs every piece of a replica's libtorch work in order. libtorch's

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Globalization;
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Messages;
+
+namespace DeepGen.Distributed.Coordinator.Cli;
+
+/// <summary>Prints a run's progress to a text writer: a line every few seconds with the loss, throughput and ETA.</summary>
+public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRunObserver
+{
+    private readonly Stopwatch _clock = new();
+    private TimeSpan _lastPrint = TimeSpan.MinValue;
+    private long _totalSteps;
+    private int _stepsPerEpoch;
+    private int _epochs;
+    private long _stepsAtStart = -1;
+    private TimeSpan _timeAtStart;
+
+    public void RunStarted(string runId, TrainingConfig config, int stepsPerEpoch)
+    {
+        _stepsPerEpoch = stepsPerEpoch;
+        _epochs = config.Epochs;
+        _totalSteps = (long)stepsPerEpoch * config.Epochs;
+        Write($"run {runId}: {config.Model} on {config.Workers} workers × batch {config.BatchSizePerWorker}, {config.Epochs} epochs of {stepsPerEpoch} steps");
+    }
+
+    public void StepCompleted(StepCompleted report, double samplesPerSecond)
+    {
+        if (!_clock.IsRunning)
+        {
+            _clock.Start();
+        }
+
+        if (_stepsAtStart < 0)
+        {
+            _stepsAtStart = report.Step;
+            _timeAtStart = _clock.Elapsed;
+        }
+
+        var now = _clock.Elapsed;
+        var endOfEpoch = report.Step % _stepsPerEpoch == 0;
+        if (now - _lastPrint < interval && !endOfEpoch)
+        {
+            return;
+        }
+
+        _lastPrint = now;
+        var stepsDone = report.Step - _stepsAtStart;
+        var elapsed = now - _timeAtStart;
+        var eta = stepsDone > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsDone * (_totalSteps - report.Step)) : TimeSpan.Zero;
+        var stepInEpoch = (report.Step - 1) % _stepsPerEpoch + 1;
+        Write(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {report.Epoch}/{_epochs} step {stepInEpoch}/{_stepsPerEpoch}  loss {report.Loss:F2} (reconstruction {report.Reconstruction:F2}, KL {report.Kl:F2})  {samplesPerSecond:N0} samples/s  ETA {eta:m\\:ss}"));
+    }
+
+    public void EpochEvaluated(EpochEvaluation evaluation) =>
+        Write(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {evaluation.Epoch}: test negative ELBO {evaluation.NegativeElbo:F2} nats/image (reconstruction {evaluation.Reconstruction:F2}, KL {evaluation.Kl:F2})"));
+
+    public void Log(string message) => Write(message);
+
+    private void Write(string line)
+    {
+        lock (output)
+        {
+            output.WriteLine(line);
+            output.Flush();
+        }
+    }
+}

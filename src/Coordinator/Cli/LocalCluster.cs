@@ -1,0 +1,73 @@
+using System.Net;
+using Akka.Actor;
+using DeepGen.Distributed.Cluster;
+using DeepGen.Distributed.Collectives;
+using DeepGen.Distributed.Coordinator.Training;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Worker;
+
+namespace DeepGen.Distributed.Coordinator.Cli;
+
+/// <summary>
+/// A coordinator node and, optionally, worker nodes in this process: separate actor systems that
+/// join one Akka cluster over loopback TCP, so the embedded default runs the same remoting,
+/// serialisation and data-plane code as a multi-machine cluster.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly List<ActorSystem> _workers = [];
+    private readonly List<DataPlaneListener> _listeners = [];
+
+    private LocalCluster(ActorSystem coordinatorSystem, IActorRef coordinator)
+    {
+        CoordinatorSystem = coordinatorSystem;
+        Coordinator = coordinator;
+    }
+
+    public ActorSystem CoordinatorSystem { get; }
+
+    public IActorRef Coordinator { get; }
+
+    /// <summary>Akka address that workers use as their seed node.</summary>
+    public string SeedNode => Akka.Cluster.Cluster.Get(CoordinatorSystem).SelfAddress.ToString();
+
+    /// <summary>Starts the coordinator node on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
+    public static LocalCluster StartCoordinator(string host, int port, string logLevel)
+    {
+        var system = ClusterNode.Start(new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel));
+        var coordinator = system.ActorOf(CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
+        return new LocalCluster(system, coordinator);
+    }
+
+    /// <summary>Starts <paramref name="count"/> worker nodes on loopback that join this cluster.</summary>
+    public void StartWorkers(int count, string logLevel)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var system = ClusterNode.Start(new ClusterSettings(ClusterRoles.Worker, "127.0.0.1", 0, [SeedNode], logLevel));
+            var listener = new DataPlaneListener(IPAddress.Loopback, 0);
+            _workers.Add(system);
+            _listeners.Add(listener);
+            system.ActorOf(WorkerActor.Props(new WorkerOptions($"local-{i}", Dns.GetHostName(), listener)), ClusterRoles.WorkerActorName);
+        }
+    }
+
+    /// <summary>Worker nodes started by <see cref="StartWorkers"/>, for tests that stop one.</summary>
+    public IReadOnlyList<ActorSystem> WorkerSystems => _workers;
+
+    /// <summary>Runs a training run to its end and returns <see cref="RunCompleted"/> or <see cref="RunFailed"/>.</summary>
+    public async Task<object> RunAsync(StartRun start, CancellationToken cancellationToken) =>
+        await Coordinator.Ask<object>(start, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Stops the workers, then the coordinator.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_workers.Select(w => ClusterNode.StopAsync(w, TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await ClusterNode.StopAsync(CoordinatorSystem, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Telemetry;
+using DeepGen.Distributed.Training;
+using TorchSharp;
+
+namespace DeepGen.Distributed.Coordinator.Cli;
+
+/// <summary><c>deepgen train</c>: trains a model data-parallel and writes a run folder.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TrainingConfig();
+        var model = new Option<string>("--model") { Description = "Model family to train: vae.", DefaultValueFactory = _ => defaults.Model };
+        var workers = new Option<int>("--workers") { Description = "Number of data-parallel workers (world size).", DefaultValueFactory = _ => defaults.Workers };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "Images per worker per step; the global batch is this times --workers.", DefaultValueFactory = _ => defaults.BatchSizePerWorker };
+        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => defaults.Optimizer };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initial weights, the data order and the VAE noise.", DefaultValueFactory = _ => defaults.Seed };
+        var hidden = new Option<int>("--hidden-size") { Description = "VAE hidden layer width.", DefaultValueFactory = _ => defaults.HiddenSize };
+        var latent = new Option<int>("--latent-size") { Description = "VAE latent dimension.", DefaultValueFactory = _ => defaults.LatentSize };
+        var beta = new Option<double>("--beta") { Description = "Weight β of the KL term (1 = the ELBO).", DefaultValueFactory = _ => defaults.Beta };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 coefficient λ of λΣ‖w‖² over weight matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_DATA") ?? FashionMnist.DefaultDirectory };
+        var output = new Option<string?>("--output") { Description = "Run folder to create; default runs/<model>-<UTC time>." };
+        var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (0 = all 60,000)." };
+        var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0 = all 10,000)." };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads per worker.", DefaultValueFactory = _ => defaults.ThreadsPerWorker };
+        var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "Seconds an all-reduce waits for a peer before the run fails.", DefaultValueFactory = _ => defaults.CollectiveTimeoutSeconds };
+        var checksumEvery = new Option<int>("--checksum-every") { Description = "Compare replica checksums every N steps (0 = at epoch ends only)." };
+        var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." };
+        var host = new Option<string>("--host") { Description = "Address the coordinator node binds and advertises.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_HOST") ?? "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers).", DefaultValueFactory = _ => ParseInt(Environment.GetEnvironmentVariable("DEEPGEN_PORT"), 0) };
+        var waitTimeout = new Option<double>("--worker-wait-timeout") { Description = "Seconds to wait for --workers workers to register.", DefaultValueFactory = _ => 120 };
+        var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR.", DefaultValueFactory = _ => "WARNING" };
+
+        var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
+        {
+            model, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
+            threads, collectiveTimeout, checksumEvery, external, host, port, waitTimeout, logLevel,
+        };
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var config = new TrainingConfig(
+                Model: result.GetValue(model)!,
+                Workers: result.GetValue(workers),
+                Epochs: result.GetValue(epochs),
+                BatchSizePerWorker: result.GetValue(batch),
+                LearningRate: result.GetValue(lr),
+                Optimizer: result.GetValue(optimizer)!,
+                Seed: result.GetValue(seed),
+                HiddenSize: result.GetValue(hidden),
+                LatentSize: result.GetValue(latent),
+                Beta: result.GetValue(beta),
+                WeightDecay: result.GetValue(weightDecay),
+                DataDirectory: Path.GetFullPath(result.GetValue(data)!),
+                TrainLimit: result.GetValue(trainLimit),
+                TestLimit: result.GetValue(testLimit),
+                ThreadsPerWorker: result.GetValue(threads),
+                CollectiveTimeoutSeconds: result.GetValue(collectiveTimeout),
+                ChecksumEverySteps: result.GetValue(checksumEvery));
+            var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+            return await RunAsync(config, Path.GetFullPath(runDirectory), result.GetValue(external), result.GetValue(host)!, result.GetValue(port),
+                TimeSpan.FromSeconds(result.GetValue(waitTimeout)), result.GetValue(logLevel)!, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        TrainingConfig config, string runDirectory, bool externalWorkers, string host, int port, TimeSpan workerWait, string logLevel, CancellationToken cancellationToken)
+    {
+        var errors = config.Validate();
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+            {
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+            }
+
+            return 2;
+        }
+
+        if (externalWorkers && port == 0)
+        {
+            await Console.Error.WriteLineAsync("--external-workers needs a fixed --port (for example 4053) that the workers use as their seed node.").ConfigureAwait(false);
+            return 2;
+        }
+
+        Console.WriteLine(TorchRuntime.EnsureLoaded());
+
+        // libtorch has one intra-op thread pool per process: embedded workers share it.
+        torch.set_num_threads(config.ThreadsPerWorker);
+        using var telemetry = TelemetryExport.StartIfConfigured("deepgen-coordinator");
+
+        await using var cluster = LocalCluster.StartCoordinator(host, port, logLevel);
+        Console.WriteLine($"coordinator node {cluster.SeedNode}");
+        if (externalWorkers)
+        {
+            Console.WriteLine($"waiting for {config.Workers} workers: start them with deepgen-worker --seed-nodes {cluster.SeedNode}");
+        }
+        else
+        {
+            cluster.StartWorkers(config.Workers, logLevel);
+        }
+
+        var progress = new ConsoleProgress(Console.Out, TimeSpan.FromSeconds(2));
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, progress, workerWait), cancellationToken).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case RunCompleted completed:
+                Console.WriteLine($"run {completed.RunId} finished after {completed.Steps} steps; final test negative ELBO {completed.FinalTestNegativeElbo?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"} nats/image");
+                Console.WriteLine($"outputs in {completed.RunDirectory}");
+                return 0;
+            case RunFailed failed:
+                await Console.Error.WriteLineAsync($"run failed: {failed.Reason}").ConfigureAwait(false);
+                return 1;
+            default:
+                await Console.Error.WriteLineAsync($"unexpected reply from the coordinator: {outcome}").ConfigureAwait(false);
+                return 1;
+        }
+    }
+
+    private static int ParseInt(string? text, int fallback) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+}

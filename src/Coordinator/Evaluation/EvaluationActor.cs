@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Akka.Event;
+using DeepGen.Distributed.Coordinator.Output;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Training;
+
+namespace DeepGen.Distributed.Coordinator.Evaluation;
+
+/// <summary>
+/// Evaluates weight snapshots of one run on the test set while training goes on: each
+/// <see cref="EvaluateSnapshot"/> runs on this actor's own libtorch thread, never on a replica,
+/// and the result goes back to the parent as <see cref="SnapshotEvaluated"/>.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Actors release resources in PostStop, which Akka calls when the actor stops.")]
+public sealed class EvaluationActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TrainingThread _thread = new("evaluation");
+    private VaeEvaluator? _evaluator;
+
+    public EvaluationActor(ImageDataset testSet, VaeOptions options, int seed, RunOutput output)
+    {
+        var parent = Context.Parent;
+        _thread.Post(() => _evaluator = new VaeEvaluator(testSet, options, seed));
+        Receive<EvaluateSnapshot>(snapshot =>
+        {
+            _log.Debug("Evaluating epoch {Epoch} (step {Step})", snapshot.Epoch, snapshot.Step);
+            _thread.Post(() =>
+            {
+                try
+                {
+                    var (negativeElbo, reconstruction, kl) = _evaluator!.Evaluate(snapshot.Weights);
+                    _evaluator.WriteImages(snapshot.Weights, output.ImagePath("reconstructions", snapshot.Epoch), output.ImagePath("samples", snapshot.Epoch));
+                    parent.Tell(new SnapshotEvaluated(new EpochEvaluation(snapshot.Epoch, snapshot.Step, negativeElbo, reconstruction, kl)));
+                }
+                catch (Exception error) when (error is not OutOfMemoryException)
+                {
+                    parent.Tell(new SnapshotEvaluationFailed(snapshot.Epoch, $"{error.GetType().Name}: {error.Message}"));
+                }
+            });
+        });
+    }
+
+    public static Props Props(ImageDataset testSet, VaeOptions options, int seed, RunOutput output) =>
+        Akka.Actor.Props.Create(() => new EvaluationActor(testSet, options, seed, output));
+
+    protected override void PostStop()
+    {
+        _thread.Post(() => _evaluator?.Dispose());
+        _thread.Dispose();
+    }
+}

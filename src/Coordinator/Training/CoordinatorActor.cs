@@ -1,0 +1,503 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using DeepGen.Distributed.Coordinator.Evaluation;
+using DeepGen.Distributed.Coordinator.Output;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Telemetry;
+using DeepGen.Distributed.Worker.Training;
+
+namespace DeepGen.Distributed.Coordinator.Training;
+
+/// <summary>
+/// Drives data-parallel runs. An explicit state machine:
+/// idle → waiting for workers → joining (ring formation) → training (epoch by epoch) → finishing
+/// (last evaluation) → idle. Any worker failure, lost member or replica divergence fails the run.
+/// </summary>
+public sealed class CoordinatorActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<RegisteredWorker> _registered = [];
+    private readonly Dictionary<string, IActorRef> _workerRefs = new(StringComparer.Ordinal);
+    private RunState? _run;
+
+    public CoordinatorActor()
+    {
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new CoordinatorActor());
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        _run?.Output.Dispose();
+    }
+
+    private void Idle()
+    {
+        Receive<StartRun>(Start);
+        Receive<RegisterWorker>(Register);
+        CommonHandlers();
+    }
+
+    private void WaitingForWorkers()
+    {
+        Receive<RegisterWorker>(registration =>
+        {
+            Register(registration);
+            TryAssignRanks();
+        });
+        Receive<WorkerWaitTimedOut>(_ => FailRun(
+            $"only {_registered.Count} of {_run!.Config.Workers} workers registered within {_run.WorkerWaitTimeout.TotalSeconds:0} s; start more workers or lower --workers"));
+        RunHandlers();
+    }
+
+    private void Joining()
+    {
+        Receive<RunJoined>(joined =>
+        {
+            if (!IsCurrent(joined.RunId))
+            {
+                return;
+            }
+
+            _run!.JoinChecksums[joined.Rank] = joined.ParameterChecksum;
+            if (_run.JoinChecksums.Count < _run.Ranks.Count)
+            {
+                return;
+            }
+
+            Timers.Cancel("join-timeout");
+            var checksums = Enumerable.Range(0, _run.Ranks.Count).Select(r => _run.JoinChecksums[r]).ToList();
+            if (!VerifyConsistency(checksums, 0))
+            {
+                return;
+            }
+
+            _log.Info("Run {RunId}: ring of {WorldSize} formed and initial weights identical on every rank", _run.RunId, _run.Ranks.Count);
+            StartEpoch(1);
+        });
+        Receive<JoinTimedOut>(_ =>
+        {
+            var missing = Enumerable.Range(0, _run!.Ranks.Count).Where(r => !_run.JoinChecksums.ContainsKey(r)).Select(r => $"rank {r} ({_run.Ranks[r].Registration.WorkerId})");
+            FailRun($"ranks did not form the ring in time: {string.Join(", ", missing)} never reported; check that workers can reach each other's data-plane endpoints");
+        });
+        RunHandlers();
+    }
+
+    private void TrainingEpochs()
+    {
+        Receive<StepCompleted>(OnStep);
+        Receive<ParameterChecksum>(OnChecksum);
+        Receive<EpochCompleted>(OnEpochCompleted);
+        RunHandlers();
+    }
+
+    private void Finishing()
+    {
+        // Every rank has left the run: only the last evaluation matters now, and a worker that
+        // goes away no longer affects the result.
+        Receive<RegisterWorker>(Register);
+        Receive<SnapshotEvaluated>(OnEvaluated);
+        Receive<SnapshotEvaluationFailed>(failed =>
+        {
+            _log.Warning("Run {RunId}: evaluation of epoch {Epoch} failed: {Reason}", _run?.RunId, failed.Epoch, failed.Reason);
+            _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
+            if (failed.Epoch == _run?.Config.Epochs)
+            {
+                CompleteRun();
+            }
+        });
+        CommonHandlers();
+    }
+
+    private void CommonHandlers()
+    {
+        Receive<Terminated>(terminated => ForgetWorker(terminated.ActorRef.Path.ToString(), "its actor stopped"));
+        Receive<ClusterEvent.UnreachableMember>(_ => { });
+        Receive<ClusterEvent.MemberRemoved>(removed => ForgetWorkersAt(removed.Member.Address, "it left the cluster"));
+        Receive<SnapshotEvaluated>(_ => { });
+        Receive<SnapshotEvaluationFailed>(_ => { });
+        Receive<StepCompleted>(_ => { });
+        Receive<EpochCompleted>(_ => { });
+        Receive<WorkerFailed>(failed => _log.Warning("Worker of rank {Rank} in finished run {RunId} reported: {Reason}", failed.Rank, failed.RunId, failed.Reason));
+        Receive<StartRun>(start => Sender.Tell(new RunFailed("", $"a run is already in progress ({_run?.RunId}); wait for it to finish")));
+    }
+
+    private void RunHandlers()
+    {
+        Receive<RegisterWorker>(Register);
+        Receive<WorkerFailed>(failed =>
+        {
+            if (IsCurrent(failed.RunId))
+            {
+                FailRun($"rank {failed.Rank} failed: {failed.Reason}");
+            }
+        });
+        Receive<ClusterEvent.UnreachableMember>(unreachable => LoseMember(unreachable.Member.Address, "became unreachable (no heartbeat within the failure detector's pause)"));
+        Receive<ClusterEvent.MemberRemoved>(removed => LoseMember(removed.Member.Address, "left the cluster"));
+        Receive<Terminated>(terminated =>
+        {
+            var path = terminated.ActorRef.Path.ToString();
+            var rank = RankOf(path);
+            ForgetWorker(path, "its actor stopped");
+            if (rank >= 0)
+            {
+                FailRun($"rank {rank} stopped (its actor system terminated)");
+            }
+        });
+        Receive<SnapshotEvaluated>(OnEvaluated);
+        Receive<SnapshotEvaluationFailed>(failed =>
+        {
+            _log.Warning("Run {RunId}: evaluation of epoch {Epoch} failed: {Reason}", _run?.RunId, failed.Epoch, failed.Reason);
+            _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
+            if (_run is not null && failed.Epoch == _run.Config.Epochs)
+            {
+                CompleteRun();
+            }
+        });
+        Receive<StartRun>(start => Sender.Tell(new RunFailed("", $"a run is already in progress ({_run?.RunId}); wait for it to finish")));
+    }
+
+    private void Start(StartRun start)
+    {
+        var errors = start.Config.Validate();
+        if (errors.Count > 0)
+        {
+            Sender.Tell(new RunFailed("", string.Join(" ", errors)));
+            return;
+        }
+
+        ImageDataset train;
+        ImageDataset test;
+        RunOutput output;
+        try
+        {
+            train = Limit(FashionMnist.Load(start.Config.DataDirectory, DatasetSplit.Train), start.Config.TrainLimit);
+            test = Limit(FashionMnist.Load(start.Config.DataDirectory, DatasetSplit.Test), start.Config.TestLimit);
+            output = RunOutput.Create(start.RunDirectory, start.Config);
+        }
+        catch (Exception error) when (error is DatasetFormatException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Sender.Tell(new RunFailed("", error.Message));
+            return;
+        }
+
+        var runId = $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        var sampler = new DistributedSampler(train.Count, start.Config.Workers, start.Config.Seed);
+        var evaluator = Context.ActorOf(
+            EvaluationActor.Props(test, new VaeOptions(test.PixelsPerImage, start.Config.HiddenSize, start.Config.LatentSize), start.Config.Seed, output),
+            $"evaluation-{runId}");
+        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, train.PixelsPerImage, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
+        _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images; output in {Directory}",
+            runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count, output.Directory);
+        start.Observer.RunStarted(runId, start.Config, _run.StepsPerEpoch);
+        Become(WaitingForWorkers);
+        Timers.StartSingleTimer("worker-wait", WorkerWaitTimedOut.Instance, start.WorkerWaitTimeout);
+        TryAssignRanks();
+    }
+
+    private void TryAssignRanks()
+    {
+        var decision = RankAssignmentPolicy.Assign(_registered, _run!.Config.Workers);
+        if (!decision.Ready)
+        {
+            _log.Info("Run {RunId}: {Reason}", _run.RunId, decision.Reason);
+            _run.Observer.Log(decision.Reason);
+            return;
+        }
+
+        Timers.Cancel("worker-wait");
+        _run.Ranks = decision.Ranks;
+        _log.Info("Run {RunId}: ranks assigned: {Reason}", _run.RunId, decision.Reason);
+
+        var initialWeights = ReplicaTrainer.InitialWeights(_run.Config, _run.InputSize);
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var peers = decision.Ranks.Select(w => w.Registration.DataPlane).ToList();
+        var traceParent = Activity.Current?.Id;
+        for (var rank = 0; rank < decision.Ranks.Count; rank++)
+        {
+            _workerRefs[decision.Ranks[rank].Path].Tell(new JoinRun(_run.RunId, rank, _run.Config, peers, secret, initialWeights, traceParent));
+        }
+
+        Become(Joining);
+        Timers.StartSingleTimer("join-timeout", JoinTimedOut.Instance, TimeSpan.FromSeconds(_run.Config.CollectiveTimeoutSeconds + 60));
+    }
+
+    private void StartEpoch(int epoch)
+    {
+        var run = _run!;
+        run.Epoch = epoch;
+        run.EpochReports.Clear();
+        var firstStep = (long)(epoch - 1) * run.StepsPerEpoch + 1;
+        _log.Info("Run {RunId}: starting epoch {Epoch}/{Epochs} at step {Step}", run.RunId, epoch, run.Config.Epochs, firstStep);
+        foreach (var worker in run.Ranks)
+        {
+            _workerRefs[worker.Path].Tell(new TrainEpoch(run.RunId, epoch, firstStep, null));
+        }
+
+        Become(TrainingEpochs);
+    }
+
+    private void OnStep(StepCompleted step)
+    {
+        if (!IsCurrent(step.RunId))
+        {
+            return;
+        }
+
+        var run = _run!;
+        if (step.Rank != 0)
+        {
+            _log.Debug("Run {RunId}: rank {Rank} finished step {Step} in {Seconds:F4} s", run.RunId, step.Rank, step.Step, step.StepSeconds);
+            return;
+        }
+
+        if (step.Step != run.LastStep + 1)
+        {
+            FailRun($"rank 0 reported step {step.Step} after step {run.LastStep}; a step was lost or repeated");
+            return;
+        }
+
+        run.LastStep = step.Step;
+        var samplesPerSecond = step.StepSeconds > 0 ? step.Samples / step.StepSeconds : 0;
+        run.Output.AppendStep(step.Step, step.Epoch, step.Loss, step.Reconstruction, step.Kl, samplesPerSecond, step.StepSeconds, step.AllReduceSeconds);
+        DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"));
+        DeepGenTelemetry.Loss.Record(step.Reconstruction, new KeyValuePair<string, object?>("term", "reconstruction"));
+        DeepGenTelemetry.Loss.Record(step.Kl, new KeyValuePair<string, object?>("term", "kl"));
+        DeepGenTelemetry.Throughput.Record(samplesPerSecond);
+        run.Observer.StepCompleted(step, samplesPerSecond);
+    }
+
+    private void OnChecksum(ParameterChecksum report)
+    {
+        if (!IsCurrent(report.RunId))
+        {
+            return;
+        }
+
+        var run = _run!;
+        if (!run.StepChecksums.TryGetValue(report.Step, out var byRank))
+        {
+            byRank = new Dictionary<int, string>();
+            run.StepChecksums[report.Step] = byRank;
+        }
+
+        byRank[report.Rank] = report.Checksum;
+        if (byRank.Count == run.Ranks.Count)
+        {
+            run.StepChecksums.Remove(report.Step);
+            VerifyConsistency(Enumerable.Range(0, run.Ranks.Count).Select(r => byRank[r]).ToList(), report.Step);
+        }
+    }
+
+    private void OnEpochCompleted(EpochCompleted report)
+    {
+        if (!IsCurrent(report.RunId) || report.Epoch != _run!.Epoch)
+        {
+            return;
+        }
+
+        var run = _run;
+        run.EpochReports[report.Rank] = report;
+        if (run.EpochReports.Count < run.Ranks.Count)
+        {
+            return;
+        }
+
+        var checksums = Enumerable.Range(0, run.Ranks.Count).Select(r => run.EpochReports[r].Checksum).ToList();
+        if (!VerifyConsistency(checksums, report.LastStep))
+        {
+            return;
+        }
+
+        var weights = run.EpochReports[0].Weights;
+        if (weights is null)
+        {
+            FailRun($"rank 0 sent no weights at the end of epoch {report.Epoch}");
+            return;
+        }
+
+        run.LastWeights = weights;
+        run.Evaluator.Tell(new EvaluateSnapshot(report.Epoch, report.LastStep, weights));
+        if (report.Epoch < run.Config.Epochs)
+        {
+            StartEpoch(report.Epoch + 1);
+            return;
+        }
+
+        var checkpoint = run.Output.WriteCheckpoint("final.ckpt", run.Config, report.Epoch, report.LastStep, weights);
+        _log.Info("Run {RunId}: all {Epochs} epochs trained ({Steps} steps); final checkpoint {Path}; waiting for the last evaluation", run.RunId, run.Config.Epochs, report.LastStep, checkpoint);
+        run.Observer.Log($"checkpoint written: {checkpoint}");
+        LeaveAll("training finished");
+        Become(Finishing);
+    }
+
+    private void OnEvaluated(SnapshotEvaluated evaluated)
+    {
+        var run = _run;
+        if (run is null)
+        {
+            return;
+        }
+
+        var e = evaluated.Evaluation;
+        run.Output.AppendEvaluation(e.Epoch, e.Step, e.NegativeElbo, e.Reconstruction, e.Kl);
+        run.LastEvaluation = e;
+        _log.Info("Run {RunId}: epoch {Epoch} test negative ELBO {NegativeElbo:F2} nats/image (reconstruction {Reconstruction:F2}, KL {Kl:F2})", run.RunId, e.Epoch, e.NegativeElbo, e.Reconstruction, e.Kl);
+        run.Observer.EpochEvaluated(e);
+        if (e.Epoch == run.Config.Epochs)
+        {
+            CompleteRun();
+        }
+    }
+
+    private void CompleteRun()
+    {
+        var run = _run!;
+        run.Output.Dispose();
+        run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation?.NegativeElbo));
+        Context.Stop(run.Evaluator);
+        _run = null;
+        Become(Idle);
+    }
+
+    private bool VerifyConsistency(IReadOnlyList<string> checksums, long step)
+    {
+        var decision = ReplicaConsistencyPolicy.Check(checksums, step);
+        if (decision.Consistent)
+        {
+            _log.Info("Run {RunId}: {Reason}", _run!.RunId, decision.Reason);
+            return true;
+        }
+
+        FailRun(decision.Reason);
+        return false;
+    }
+
+    private void Register(RegisterWorker registration)
+    {
+        var path = Sender.Path.ToString();
+        if (!_workerRefs.ContainsKey(path))
+        {
+            _workerRefs[path] = Sender;
+            _registered.Add(new RegisteredWorker(path, registration));
+            Context.Watch(Sender);
+            _log.Info("Worker {WorkerId} registered from {Host}, data plane {Endpoint}, device {Device}; {Count} registered",
+                registration.WorkerId, registration.Host, registration.DataPlane, registration.Device, _registered.Count);
+        }
+
+        Sender.Tell(new WorkerAccepted(registration.WorkerId));
+    }
+
+    private void LoseMember(Address address, string what)
+    {
+        var ranks = _run?.Ranks.Select((w, rank) => (w, rank)).Where(x => _workerRefs[x.w.Path].Path.Address == address).Select(x => x.rank).ToList() ?? [];
+        ForgetWorkersAt(address, what);
+        if (ranks.Count > 0)
+        {
+            FailRun($"rank {string.Join(", ", ranks)} at {address} {what}");
+        }
+    }
+
+    private void ForgetWorkersAt(Address address, string reason)
+    {
+        foreach (var path in _workerRefs.Where(kv => kv.Value.Path.Address == address).Select(kv => kv.Key).ToList())
+        {
+            ForgetWorker(path, reason);
+        }
+    }
+
+    private void ForgetWorker(string path, string reason)
+    {
+        var index = _registered.FindIndex(w => w.Path == path);
+        if (index < 0)
+        {
+            return;
+        }
+
+        _log.Info("Worker {WorkerId} removed because {Reason}", _registered[index].Registration.WorkerId, reason);
+        _registered.RemoveAt(index);
+    }
+
+    private void FailRun(string reason)
+    {
+        var run = _run!;
+        _log.Error("Run {RunId} failed: {Reason}", run.RunId, reason);
+        run.Observer.Log($"run failed: {reason}");
+        LeaveAll($"run failed: {reason}");
+        Timers.CancelAll();
+        run.Output.Dispose();
+        Context.Stop(run.Evaluator);
+        run.Requester.Tell(new RunFailed(run.RunId, reason));
+        _run = null;
+        Become(Idle);
+    }
+
+    private void LeaveAll(string reason)
+    {
+        foreach (var worker in _run!.Ranks)
+        {
+            if (_workerRefs.TryGetValue(worker.Path, out var actor))
+            {
+                actor.Tell(new LeaveRun(_run.RunId, reason));
+            }
+        }
+    }
+
+    private int RankOf(string path) => _run is null ? -1 : _run.Ranks.ToList().FindIndex(w => w.Path == path);
+
+    private bool IsCurrent(string runId) => _run is not null && _run.RunId == runId;
+
+    private static ImageDataset Limit(ImageDataset data, int limit) => limit > 0 && limit < data.Count ? data.Slice(0, limit) : data;
+
+    private sealed class RunState(
+        string runId,
+        Configuration.TrainingConfig config,
+        RunOutput output,
+        IRunObserver observer,
+        IActorRef requester,
+        IActorRef evaluator,
+        int inputSize,
+        int stepsPerEpoch,
+        TimeSpan workerWaitTimeout)
+    {
+        public string RunId { get; } = runId;
+        public Configuration.TrainingConfig Config { get; } = config;
+        public RunOutput Output { get; } = output;
+        public IRunObserver Observer { get; } = observer;
+        public IActorRef Requester { get; } = requester;
+        public IActorRef Evaluator { get; } = evaluator;
+        public int InputSize { get; } = inputSize;
+        public int StepsPerEpoch { get; } = stepsPerEpoch;
+        public TimeSpan WorkerWaitTimeout { get; } = workerWaitTimeout;
+        public IReadOnlyList<RegisteredWorker> Ranks { get; set; } = [];
+        public Dictionary<int, string> JoinChecksums { get; } = [];
+        public Dictionary<long, Dictionary<int, string>> StepChecksums { get; } = [];
+        public Dictionary<int, EpochCompleted> EpochReports { get; } = [];
+        public int Epoch { get; set; }
+        public long LastStep { get; set; }
+        public byte[]? LastWeights { get; set; }
+        public EpochEvaluation? LastEvaluation { get; set; }
+    }
+
+    private sealed class WorkerWaitTimedOut
+    {
+        public static readonly WorkerWaitTimedOut Instance = new();
+    }
+
+    private sealed class JoinTimedOut
+    {
+        public static readonly JoinTimedOut Instance = new();
+    }
+}
