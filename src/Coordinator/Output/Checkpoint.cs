@@ -1,0 +1,214 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text.Json;
+using DeepGen.Distributed.Configuration;
+
+namespace DeepGen.Distributed.Coordinator.Output;
+
+/// <summary>
+/// Reads and writes checkpoint files. Layout, integers little-endian:
+/// the magic "DGCK" (4 bytes), the format version (int32), the header length H (int32),
+/// H bytes of UTF-8 JSON <c>{"config", "epoch", "step", "weightsLength"}</c>, the weights bytes,
+/// and the SHA-256 (32 bytes) of everything before it.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>Format version that <see cref="Write"/> produces and <see cref="Read"/> accepts.</summary>
+    public const int FormatVersion = 1;
+
+    private const int PrefixLength = 12;
+    private const int HashLength = 32;
+    private const string RetrainFix = "Use another checkpoint or train again to produce a new one";
+
+    private static ReadOnlySpan<byte> Magic => "DGCK"u8;
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to <c>path.tmp</c>, flushes it to disk and then moves it over
+    /// <paramref name="path"/>, so that <paramref name="path"/> contains either the previous file or the whole new one.
+    /// </summary>
+    /// <remarks>Creates the folder when missing. On failure the temporary file is deleted and the previous
+    /// file at <paramref name="path"/>, if any, is left as it was.</remarks>
+    public static void Write(string path, CheckpointData data)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(data.Config);
+        ArgumentNullException.ThrowIfNull(data.Weights);
+
+        var header = new CheckpointHeader(data.Config, data.Epoch, data.Step, data.Weights.Length);
+        byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, OutputJson.Compact);
+
+        Span<byte> prefix = stackalloc byte[PrefixLength];
+        Magic.CopyTo(prefix);
+        BinaryPrimitives.WriteInt32LittleEndian(prefix[4..], FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(prefix[8..], headerBytes.Length);
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(prefix);
+        hash.AppendData(headerBytes);
+        hash.AppendData(data.Weights);
+        byte[] checksum = hash.GetHashAndReset();
+
+        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        string temporaryPath = path + ".tmp";
+        try
+        {
+            using (var file = new FileStream(temporaryPath, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                file.Write(prefix);
+                file.Write(headerBytes);
+                file.Write(data.Weights);
+                file.Write(checksum);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporaryPath, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporaryPath);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and verifies a checkpoint written by <see cref="Write"/>.</summary>
+    /// <exception cref="CheckpointException">The file is missing, is not a checkpoint, has an unsupported
+    /// format version, is truncated, or fails the SHA-256 check.</exception>
+    public static CheckpointData Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+
+        byte[] file = ReadFile(path);
+        if (file.Length < PrefixLength)
+        {
+            throw Truncated(path, PrefixLength + HashLength, file.Length);
+        }
+
+        if (!file.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new CheckpointException(path, "not a DeepGen checkpoint (the file does not start with \"DGCK\")",
+                "Pass a file written by a training run's checkpoints folder");
+        }
+
+        int version = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(4));
+        if (version != FormatVersion)
+        {
+            throw new CheckpointException(path,
+                $"format version {version} is not supported, because this build reads version {FormatVersion}",
+                "Open it with the build that wrote it, or train again with this build");
+        }
+
+        if (!HasValidChecksum(file))
+        {
+            // A truncated file also fails the checksum, so report truncation when the header shows it.
+            long? expectedLength = TryReadExpectedLength(file);
+            if (expectedLength is long expected && file.Length < expected)
+            {
+                throw Truncated(path, expected, file.Length);
+            }
+
+            throw new CheckpointException(path, "corrupt: SHA-256 mismatch", RetrainFix);
+        }
+
+        return Parse(path, file);
+    }
+
+    private static byte[] ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointException(path, "file not found", "Check the path, or pass a file from a run's checkpoints folder", error);
+        }
+    }
+
+    private static bool HasValidChecksum(byte[] file)
+    {
+        if (file.Length < PrefixLength + HashLength)
+        {
+            return false;
+        }
+
+        int contentLength = file.Length - HashLength;
+        byte[] computed = SHA256.HashData(file.AsSpan(0, contentLength));
+        return CryptographicOperations.FixedTimeEquals(computed, file.AsSpan(contentLength));
+    }
+
+    /// <summary>Returns the file length that the header describes, or null when the header cannot be read.</summary>
+    private static long? TryReadExpectedLength(byte[] file)
+    {
+        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(8));
+        if (headerLength < 0 || headerLength > file.Length - PrefixLength)
+        {
+            return null;
+        }
+
+        try
+        {
+            var header = JsonSerializer.Deserialize<CheckpointHeader>(file.AsSpan(PrefixLength, headerLength), OutputJson.Compact);
+            if (header is null || header.WeightsLength < 0)
+            {
+                return null;
+            }
+
+            return (long)PrefixLength + headerLength + header.WeightsLength + HashLength;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static CheckpointData Parse(string path, byte[] file)
+    {
+        const string WriterFix = "The checksum matches, so the writer produced this layout; write the checkpoint again with this build";
+        int contentLength = file.Length - HashLength;
+        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(8));
+        if (headerLength < 0 || headerLength > contentLength - PrefixLength)
+        {
+            throw new CheckpointException(path,
+                $"invalid header length {headerLength} for a file of {file.Length} bytes", WriterFix);
+        }
+
+        CheckpointHeader? header;
+        try
+        {
+            header = JsonSerializer.Deserialize<CheckpointHeader>(file.AsSpan(PrefixLength, headerLength), OutputJson.Compact);
+        }
+        catch (JsonException error)
+        {
+            throw new CheckpointException(path, $"invalid JSON header ({error.Message})", WriterFix, error);
+        }
+
+        if (header?.Config is null)
+        {
+            throw new CheckpointException(path, "the JSON header has no config", WriterFix);
+        }
+
+        int weightsOffset = PrefixLength + headerLength;
+        if (header.WeightsLength != contentLength - weightsOffset)
+        {
+            throw new CheckpointException(path,
+                $"the header gives {header.WeightsLength} weight bytes, but the file contains {contentLength - weightsOffset}",
+                WriterFix);
+        }
+
+        byte[] weights = file.AsSpan(weightsOffset, (int)header.WeightsLength).ToArray();
+        return new CheckpointData(header.Config, header.Epoch, header.Step, weights);
+    }
+
+    private static CheckpointException Truncated(string path, long expectedLength, long actualLength) =>
+        new(path, $"truncated: expected {expectedLength} bytes, found {actualLength}",
+            "The write was probably interrupted; use an earlier checkpoint or train again");
+
+    /// <summary>JSON header of the checkpoint file.</summary>
+    private sealed record CheckpointHeader(TrainingConfig Config, int Epoch, long Step, long WeightsLength);
+}

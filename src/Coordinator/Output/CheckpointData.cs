@@ -1,0 +1,11 @@
+using DeepGen.Distributed.Configuration;
+
+namespace DeepGen.Distributed.Coordinator.Output;
+
+/// <summary>Contents of a checkpoint: the run's settings, the training position and the model weights.</summary>
+/// <param name="Config">Settings of the run that produced the weights.</param>
+/// <param name="Epoch">Number of completed epochs when the weights were taken.</param>
+/// <param name="Step">Number of completed optimizer steps when the weights were taken.</param>
+/// <param name="Weights">Model parameters as encoded by <see cref="Training.ParameterCodec.Encode"/>.</param>
+/// <remarks>Record equality compares <paramref name="Weights"/> by reference, so compare the bytes separately.</remarks>
+public sealed record CheckpointData(TrainingConfig Config, int Epoch, long Step, byte[] Weights);
