@@ -6,6 +6,6 @@ namespace DeepGen.Distributed.Coordinator.Output;
 /// <param name="Config">Settings of the run that produced the weights.</param>
 /// <param name="Epoch">Number of completed epochs when the weights were taken.</param>
 /// <param name="Step">Number of completed optimizer steps when the weights were taken.</param>
-/// <param name="Weights">Model parameters as encoded by <see cref="Training.ParameterCodec.Encode"/>.</param>
+/// <param name="Weights">Model parameters as encoded by <see cref="DeepGen.Distributed.Training.ParameterCodec.Encode"/>.</param>
 /// <remarks>Record equality compares <paramref name="Weights"/> by reference, so compare the bytes separately.</remarks>
 public sealed record CheckpointData(TrainingConfig Config, int Epoch, long Step, byte[] Weights);

@@ -199,8 +199,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             EvaluationActor.Props(test, new VaeOptions(test.PixelsPerImage, start.Config.HiddenSize, start.Config.LatentSize), start.Config.Seed, output),
             $"evaluation-{runId}");
         _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, train.PixelsPerImage, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
-        _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images; output in {Directory}",
-            runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count, output.Directory);
+        _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
+            runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count);
+        _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
         start.Observer.RunStarted(runId, start.Config, _run.StepsPerEpoch);
         Become(WaitingForWorkers);
         Timers.StartSingleTimer("worker-wait", WorkerWaitTimedOut.Instance, start.WorkerWaitTimeout);
