@@ -9,7 +9,7 @@ namespace DeepGen.Distributed.Coordinator.Cli;
 public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRunObserver
 {
     private readonly Stopwatch _clock = new();
-    private TimeSpan _lastPrint = TimeSpan.MinValue;
+    private TimeSpan? _lastPrint;
     private long _totalSteps;
     private int _stepsPerEpoch;
     private int _epochs;
@@ -39,7 +39,7 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
 
         var now = _clock.Elapsed;
         var endOfEpoch = report.Step % _stepsPerEpoch == 0;
-        if (now - _lastPrint < interval && !endOfEpoch)
+        if (_lastPrint is { } last && now - last < interval && !endOfEpoch)
         {
             return;
         }

@@ -92,10 +92,11 @@ public static class TrainCommand
             return 2;
         }
 
-        Console.WriteLine(TorchRuntime.EnsureLoaded());
+        TorchRuntime.EnsureLoaded();
 
         // libtorch has one intra-op thread pool per process: embedded workers share it.
         torch.set_num_threads(config.ThreadsPerWorker);
+        Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) per process");
         using var telemetry = TelemetryExport.StartIfConfigured("deepgen-coordinator");
 
         await using var cluster = LocalCluster.StartCoordinator(host, port, logLevel);

@@ -37,6 +37,20 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     protected override void PreStart() =>
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
 
+    /// <summary>
+    /// A restart would silently drop the run's state and leave the requester waiting forever, so
+    /// the run in flight fails with the exception as its reason.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_run is not null)
+        {
+            FailRun($"the coordinator failed while handling {message.GetType().Name}: {reason.GetType().Name}: {reason.Message}");
+        }
+
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);

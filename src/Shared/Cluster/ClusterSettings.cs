@@ -36,6 +36,7 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
                   "DeepGen.Distributed.Serialization.ClusterMessageSerializer, DeepGen.Distributed.Shared" = 410
                 }
               }
+              remote.log-remote-lifecycle-events = off
               remote.dot-netty.tcp {
                 hostname = "{{Hostname}}"
                 port = {{Port.ToString(CultureInfo.InvariantCulture)}}
