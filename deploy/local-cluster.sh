@@ -9,7 +9,14 @@ port="${DEEPGEN_PORT:-4053}"
 workers="${DEEPGEN_WORKERS:-2}"
 
 "$root/scripts/ensure-prerequisites.sh" "${DEEPGEN_DATA:-/usr/share/datasets/fashion-mnist}"
-dotnet build "$root/src/Coordinator/DeepGen.Distributed.Coordinator.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+build_log=$(mktemp)
+if ! dotnet build "$root/src/Coordinator/DeepGen.Distributed.Coordinator.csproj" -c Release -nologo >"$build_log" 2>&1; then
+  cat "$build_log" >&2
+  rm -f "$build_log"
+  echo "error: the build failed; see the output above." >&2
+  exit 1
+fi
+rm -f "$build_log"
 bin="$root/src/Coordinator/bin/Release/net10.0"
 
 pids=()

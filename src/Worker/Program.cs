@@ -39,8 +39,9 @@ root.SetAction(async (result, cancellationToken) =>
         return 2;
     }
 
-    Console.WriteLine(TorchRuntime.EnsureLoaded());
+    TorchRuntime.EnsureLoaded();
     torch.set_num_threads(result.GetValue(threads));
+    Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s)");
     using var telemetry = TelemetryExport.StartIfConfigured("deepgen-worker");
 
     var bindHost = result.GetValue(host)!;

@@ -47,7 +47,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     public static Props Props(WorkerOptions options) => Akka.Actor.Props.Create(() => new WorkerActor(options));
 
     protected override void PreStart() =>
-        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved));
 
     protected override void PostStop()
     {
@@ -120,26 +120,35 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void CommonHandlers()
     {
         Receive<ClusterEvent.MemberUp>(_ => { });
-        Receive<ClusterEvent.MemberRemoved>(removed =>
-        {
-            if (!removed.Member.HasRole(ClusterRoles.Coordinator))
-            {
-                return;
-            }
 
-            _log.Warning("The coordinator at {Address} left the cluster; dropping run {RunId}", removed.Member.Address, _runId ?? "(none)");
-            CloseSession();
-            if (_options.ExitWhenCoordinatorLeaves)
-            {
-                CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
-            }
-            else
-            {
-                Become(Registering);
-            }
-        });
+        // A coordinator that shuts down gracefully is seen leaving (MemberLeft, MemberExited)
+        // before it is removed; reacting at the first of these lets this node stop while the
+        // connection is still open.
+        Receive<ClusterEvent.MemberLeft>(left => OnCoordinatorGone(left.Member));
+        Receive<ClusterEvent.MemberExited>(exited => OnCoordinatorGone(exited.Member));
+        Receive<ClusterEvent.MemberRemoved>(removed => OnCoordinatorGone(removed.Member));
         Receive<WorkerNotNeeded>(message => _log.Info("Coordinator does not need worker {WorkerId}: {Reason}", message.WorkerId, message.Reason));
         Receive<RetryRegistration>(_ => { });
+    }
+
+    private void OnCoordinatorGone(Member member)
+    {
+        if (!member.HasRole(ClusterRoles.Coordinator) || member.Address != _coordinatorAddress)
+        {
+            return;
+        }
+
+        _coordinatorAddress = null;
+        _log.Info("The coordinator at {Address} left the cluster; dropping run {RunId}", member.Address, _runId ?? "(none)");
+        CloseSession();
+        if (_options.ExitWhenCoordinatorLeaves)
+        {
+            CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        }
+        else
+        {
+            Become(Registering);
+        }
     }
 
     private void SendRegistration()

@@ -24,6 +24,7 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
             akka {
               loglevel = {{LogLevel}}
               stdout-loglevel = {{LogLevel}}
+              loggers = ["DeepGen.Distributed.Cluster.ClusterConsoleLogger, DeepGen.Distributed.Shared"]
               actor {
                 provider = cluster
                 serializers {
