@@ -122,7 +122,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberUp>(_ => { });
 
         // A coordinator that shuts down gracefully is seen leaving (MemberLeft, MemberExited)
-        // before it is removed; reacting at the first of these lets this node stop while the
+        // before it is removed. Reacting at the first of these lets this node stop while the
         // connection is still open.
         Receive<ClusterEvent.MemberLeft>(left => OnCoordinatorGone(left.Member));
         Receive<ClusterEvent.MemberExited>(exited => OnCoordinatorGone(exited.Member));

@@ -59,15 +59,18 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<object> RunAsync(StartRun start, CancellationToken cancellationToken) =>
         await Coordinator.Ask<object>(start, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Stops the workers, then the coordinator.</summary>
+    /// <summary>
+    /// Stops every node. All coordinated shutdowns start together, so that each node already
+    /// counts as shutting down when it sees the others go.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_workers.Select(w => ClusterNode.StopAsync(w, TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+        var systems = _workers.Append(CoordinatorSystem).ToList();
+        var stopping = systems.Select(s => ClusterNode.StopAsync(s, TimeSpan.FromSeconds(10))).ToList();
+        await Task.WhenAll(stopping).ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
             listener.Dispose();
         }
-
-        await ClusterNode.StopAsync(CoordinatorSystem, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
     }
 }

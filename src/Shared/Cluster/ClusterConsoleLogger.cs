@@ -6,8 +6,8 @@ namespace DeepGen.Distributed.Cluster;
 
 /// <summary>
 /// Akka logger that writes to standard error, like Akka's default logger, but drops the
-/// association-lost messages that Akka.Remote logs for every peer once this node's coordinated
-/// shutdown has started. At that point peers leave on purpose, and the messages would bury the
+/// association-lost and flush warnings that Akka.Remote logs for every peer once this node's
+/// coordinated shutdown has started. At that point peers leave on purpose, and the messages would bury the
 /// run's result. The same messages during a run are kept: there they mean a node was lost.
 /// </summary>
 public sealed class ClusterConsoleLogger : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
@@ -40,6 +40,7 @@ public sealed class ClusterConsoleLogger : ActorBase, IRequiresMessageQueue<ILog
         return logEvent.LogSource.Contains("endpointManager", StringComparison.Ordinal)
             || logEvent.Cause?.GetType().Name == "EndpointDisassociatedException"
             || text.Contains("Disassociated", StringComparison.Ordinal)
-            || text.Contains("left the cluster", StringComparison.Ordinal);
+            || text.Contains("left the cluster", StringComparison.Ordinal)
+            || text.Contains("flushing might not have been successful", StringComparison.Ordinal);
     }
 }

@@ -12,7 +12,7 @@ namespace DeepGen.Distributed.Cluster;
 public sealed record ClusterSettings(string Role, string Hostname, int Port, IReadOnlyList<string> SeedNodes, string LogLevel = "WARNING")
 {
     /// <summary>
-    /// Builds the HOCON. The Split Brain Resolver keeps the side that holds the oldest node, which
+    /// Builds the HOCON. The Split Brain Resolver keeps the side that contains the oldest node, which
     /// is the coordinator because it is the first seed: a worker cut off from the coordinator is
     /// downed rather than forming a second cluster. The failure detector marks a silent node
     /// unreachable after about 4 s (1 s heartbeats, 3 s acceptable pause).

@@ -1,7 +1,7 @@
 namespace DeepGen.Distributed.Collectives;
 
 /// <summary>
-/// A collective failed on this rank: a peer closed its connection, stopped answering within the
+/// A collective failed on this rank: a peer closed its connection, stopped responding within the
 /// timeout, failed the handshake or sent a malformed frame. The ring is unusable afterwards.
 /// </summary>
 public sealed class CollectiveException : Exception

@@ -207,8 +207,8 @@ public sealed class RingCollective : IDisposable
         var send = Segment(buffer, sendSegment);
         var receive = Segment(buffer, receiveSegment);
 
-        // Sending runs beside receiving so that neither side can fill its socket buffers and stall
-        // the other; chunked receiving lets the sum of one chunk overlap the arrival of the next.
+        // Sending runs beside receiving, so neither side can fill its socket buffers and stall the
+        // other. Receiving in chunks lets the sum of one chunk overlap the arrival of the next.
         var sending = Task.Factory.StartNew(
             () => SendSegment(sendSegment, send),
             CancellationToken.None,

@@ -6,7 +6,7 @@ namespace DeepGen.Distributed.Collectives;
 
 /// <summary>
 /// Mutual check that a data-plane connection comes from the expected rank of the same run. The
-/// accepting side sends a random challenge; the connecting side answers with
+/// accepting side sends a random challenge, and the connecting side replies with
 /// HMAC-SHA256(run secret, challenge ‖ rank ‖ world size). The secret itself never crosses the wire.
 /// </summary>
 internal static class RingHandshake
@@ -16,7 +16,7 @@ internal static class RingHandshake
     private const int ChallengeBytes = 16;
     private const int HelloBytes = 4 + 1 + 4 + 4;
 
-    /// <summary>Runs the connecting side: sends hello, answers the challenge and waits for the verdict.</summary>
+    /// <summary>Runs the connecting side: sends hello, replies to the challenge and waits for the verdict.</summary>
     public static void Connect(Socket socket, int rank, int worldSize, byte[] secret)
     {
         Span<byte> hello = stackalloc byte[HelloBytes];
@@ -81,7 +81,7 @@ internal static class RingHandshake
         }
         catch (SocketException)
         {
-            // The stranger may already have gone; rejecting it needs no answer.
+            // The stranger may already have gone; the rejection needs no reply.
         }
     }
 

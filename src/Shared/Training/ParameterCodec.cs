@@ -70,7 +70,7 @@ public static class ParameterCodec
         var count = reader.ReadInt32();
         if (count != parameters.Count)
         {
-            throw new InvalidDataException($"The blob holds {count} parameters but the model has {parameters.Count}; were they saved from another architecture or size?");
+            throw new InvalidDataException($"The blob contains {count} parameters but the model has {parameters.Count}; check that they were saved from a model with the same --hidden-size and --latent-size.");
         }
 
         using var noGrad = torch.no_grad();

@@ -19,8 +19,8 @@ public sealed record StepMetrics(double Loss, double Reconstruction, double Kl, 
 
 /// <summary>
 /// One data-parallel VAE replica: its model, optimizer and the training step. Every rank runs the
-/// same steps; gradients are summed across ranks with the ring all-reduce before the optimizer
-/// step, so that all replicas apply the same update and stay bitwise identical.
+/// same steps. Gradients are summed across ranks with the ring all-reduce before the optimizer
+/// step, so all replicas apply the same update and stay bitwise identical.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: libtorch's grad mode and TorchSharp's dispose scopes are per thread, so one
@@ -136,8 +136,8 @@ public sealed class ReplicaTrainer : IDisposable
 
     /// <summary>
     /// Returns this rank's reparameterisation noise [count, latent]. The noise of the whole global
-    /// batch is drawn from a generator seeded by (seed, step); rank r takes rows r, r + N, r + 2N, …,
-    /// the positions its samples hold in the global batch under the sampler's interleaved shards.
+    /// batch is drawn from a generator seeded by (seed, step). Rank r takes rows r, r + N, r + 2N, …,
+    /// which are the positions of its samples in the global batch under the sampler's interleaved shards.
     /// N workers therefore draw exactly the noise that one worker with the global batch draws.
     /// </summary>
     private Tensor Noise(long step, int rank, int worldSize, int count)

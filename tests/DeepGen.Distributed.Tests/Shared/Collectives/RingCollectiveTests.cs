@@ -168,7 +168,7 @@ public sealed class RingCollectiveTests
                 return error.Message;
             });
 
-            // Rank 2 receives from rank 1 and must name it; rank 0 only sees its neighbours' failures.
+            // Rank 2 receives from rank 1 and must name it. Rank 0 only observes the failures of its neighbours.
             Assert.Contains("rank 1 at 127.0.0.1:", outcomes[2], StringComparison.Ordinal);
             Assert.Contains("failed on rank 0 of 3", outcomes[0], StringComparison.Ordinal);
         }
