@@ -23,7 +23,9 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
         var hocon = $$"""
             akka {
               loglevel = {{LogLevel}}
-              stdout-loglevel = {{LogLevel}}
+              # The standard-out logger only serves start-up and the very end of shutdown, after
+              # the console logger has stopped; warnings there are flush notices.
+              stdout-loglevel = ERROR
               loggers = ["DeepGen.Distributed.Cluster.ClusterConsoleLogger, DeepGen.Distributed.Shared"]
               actor {
                 provider = cluster
