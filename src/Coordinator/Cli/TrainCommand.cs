@@ -33,6 +33,7 @@ public static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "libtorch threads per worker.", DefaultValueFactory = _ => defaults.ThreadsPerWorker };
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "Seconds an all-reduce waits for a peer before the run fails.", DefaultValueFactory = _ => defaults.CollectiveTimeoutSeconds };
         var checksumEvery = new Option<int>("--checksum-every") { Description = "Compare replica checksums every N steps (0 = at epoch ends only)." };
+        var wire = new Option<string>("--wire-format") { Description = "Gradient format on the data plane: fp32 (exact), fp16 or bf16 (half the bytes, rounded).", DefaultValueFactory = _ => defaults.WireFormat };
         var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." };
         var host = new Option<string>("--host") { Description = "Address the coordinator node binds and advertises.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_HOST") ?? "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers).", DefaultValueFactory = _ => ParseInt(Environment.GetEnvironmentVariable("DEEPGEN_PORT"), 0) };
@@ -42,7 +43,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
             model, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
-            threads, collectiveTimeout, checksumEvery, external, host, port, waitTimeout, logLevel,
+            threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel,
         };
 
         command.SetAction(async (result, cancellationToken) =>
@@ -64,7 +65,8 @@ public static class TrainCommand
                 TestLimit: result.GetValue(testLimit),
                 ThreadsPerWorker: result.GetValue(threads),
                 CollectiveTimeoutSeconds: result.GetValue(collectiveTimeout),
-                ChecksumEverySteps: result.GetValue(checksumEvery));
+                ChecksumEverySteps: result.GetValue(checksumEvery),
+                WireFormat: result.GetValue(wire)!);
             var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
             return await RunAsync(config, Path.GetFullPath(runDirectory), result.GetValue(external), result.GetValue(host)!, result.GetValue(port),
                 TimeSpan.FromSeconds(result.GetValue(waitTimeout)), result.GetValue(logLevel)!, cancellationToken).ConfigureAwait(false);

@@ -10,6 +10,9 @@ namespace DeepGen.Distributed.Collectives;
 /// </param>
 public sealed record CollectiveOptions(TimeSpan Timeout, int ChunkBytes = 256 * 1024)
 {
+    /// <summary>Element format on the wire; fp32 (exact) unless compression is requested.</summary>
+    public WireFormat Wire { get; init; } = WireFormat.Fp32;
+
     /// <summary>30 s timeout, 256 KiB chunks.</summary>
     public static CollectiveOptions Default { get; } = new(TimeSpan.FromSeconds(30));
 

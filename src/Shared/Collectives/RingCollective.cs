@@ -24,6 +24,8 @@ public sealed class RingCollective : IDisposable
     private readonly IReadOnlyList<DataPlaneEndpoint> _peers;
     private readonly CollectiveOptions _options;
     private readonly byte[] _scratch;
+    private readonly float[] _decoded;
+    private byte[] _encoded = [];
     private uint _sequence;
     private volatile bool _closed;
 
@@ -36,6 +38,7 @@ public sealed class RingCollective : IDisposable
         _previous = previous;
         _options = options;
         _scratch = new byte[options.ChunkBytes];
+        _decoded = new float[options.ChunkBytes / sizeof(float)];
     }
 
     /// <summary>This process's rank, 0 ≤ rank &lt; world size.</summary>
@@ -107,6 +110,8 @@ public sealed class RingCollective : IDisposable
     /// Reduce-scatter then all-gather: each rank sends 2(N−1)/N of the buffer. The sum of segment k
     /// is always accumulated in ring order starting at rank k, and then copied, so the result is
     /// bitwise identical on every rank whatever the timing of the messages.
+    /// With a 16-bit <see cref="CollectiveOptions.Wire"/>, partial sums are rounded to that format
+    /// at every hop and the result carries its rounding error; it stays identical on every rank.
     /// </summary>
     public void AllReduceSum(Memory<float> buffer)
     {
@@ -123,6 +128,13 @@ public sealed class RingCollective : IDisposable
             var sendSegment = Modulo(Rank - step, world);
             var receiveSegment = Modulo(Rank - step - 1, world);
             Exchange(buffer, sendSegment, receiveSegment, accumulate: true, "all-reduce (reduce-scatter)");
+        }
+
+        if (_options.Wire != WireFormat.Fp32)
+        {
+            // This rank now owns the full sum of segment rank + 1. Peers will receive it in the
+            // 16-bit format, so the owner keeps the same rounded values to stay bitwise identical.
+            WireCodec.RoundTrip(_options.Wire, Segment(buffer, Modulo(Rank + 1, world)).Span);
         }
 
         for (var step = 0; step < world - 1; step++)
@@ -227,7 +239,23 @@ public sealed class RingCollective : IDisposable
 
     private void SendSegment(int segment, Memory<float> data)
     {
-        var bytes = MemoryMarshal.AsBytes(data.Span);
+        ReadOnlySpan<byte> bytes;
+        if (_options.Wire == WireFormat.Fp32)
+        {
+            bytes = MemoryMarshal.AsBytes(data.Span);
+        }
+        else
+        {
+            var length = data.Length * sizeof(ushort);
+            if (_encoded.Length < length)
+            {
+                _encoded = new byte[length];
+            }
+
+            WireCodec.Encode(_options.Wire, data.Span, _encoded);
+            bytes = _encoded.AsSpan(0, length);
+        }
+
         SendHeader(segment, bytes.Length);
         SocketIo.SendAll(_next!, bytes);
         BytesSent += bytes.Length;
@@ -235,21 +263,39 @@ public sealed class RingCollective : IDisposable
 
     private void ReceiveSegment(int segment, Span<float> destination, bool accumulate, string operation)
     {
-        var destinationBytes = MemoryMarshal.AsBytes(destination);
-        ReceiveHeader(segment, destinationBytes.Length, operation);
-        if (!accumulate)
+        var elementBytes = WireCodec.BytesPerElement(_options.Wire);
+        ReceiveHeader(segment, destination.Length * elementBytes, operation);
+        if (!accumulate && _options.Wire == WireFormat.Fp32)
         {
-            SocketIo.ReceiveAll(_previous!, destinationBytes);
+            SocketIo.ReceiveAll(_previous!, MemoryMarshal.AsBytes(destination));
             return;
         }
 
-        var chunkFloats = _scratch.Length / sizeof(float);
-        for (var offset = 0; offset < destination.Length; offset += chunkFloats)
+        var chunkElements = _decoded.Length;
+        for (var offset = 0; offset < destination.Length; offset += chunkElements)
         {
-            var count = Math.Min(chunkFloats, destination.Length - offset);
-            var incoming = _scratch.AsSpan(0, count * sizeof(float));
+            var count = Math.Min(chunkElements, destination.Length - offset);
+            var incoming = _scratch.AsSpan(0, count * elementBytes);
             SocketIo.ReceiveAll(_previous!, incoming);
-            AddInPlace(destination.Slice(offset, count), MemoryMarshal.Cast<byte, float>(incoming));
+            ReadOnlySpan<float> values;
+            if (_options.Wire == WireFormat.Fp32)
+            {
+                values = MemoryMarshal.Cast<byte, float>(incoming);
+            }
+            else
+            {
+                WireCodec.Decode(_options.Wire, incoming, _decoded.AsSpan(0, count));
+                values = _decoded.AsSpan(0, count);
+            }
+
+            if (accumulate)
+            {
+                AddInPlace(destination.Slice(offset, count), values);
+            }
+            else
+            {
+                values.CopyTo(destination.Slice(offset, count));
+            }
         }
     }
 

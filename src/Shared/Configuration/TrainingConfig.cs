@@ -23,6 +23,7 @@ namespace DeepGen.Distributed.Configuration;
 /// <param name="ThreadsPerWorker">libtorch intra-op threads per worker process.</param>
 /// <param name="CollectiveTimeoutSeconds">How long a gradient all-reduce may wait for a peer.</param>
 /// <param name="ChecksumEverySteps">Compare a parameter checksum across replicas every N steps (0 = only at epoch ends).</param>
+/// <param name="WireFormat">Gradient format on the data plane: <c>fp32</c> (exact), <c>fp16</c> or <c>bf16</c> (half the bytes, rounded).</param>
 public sealed record TrainingConfig(
     string Model = "vae",
     int Workers = 2,
@@ -40,8 +41,17 @@ public sealed record TrainingConfig(
     int TestLimit = 0,
     int ThreadsPerWorker = 1,
     double CollectiveTimeoutSeconds = 30,
-    int ChecksumEverySteps = 0)
+    int ChecksumEverySteps = 0,
+    string WireFormat = "fp32")
 {
+    /// <summary>Accepted values of <see cref="WireFormat"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, Collectives.WireFormat> WireFormats = new Dictionary<string, Collectives.WireFormat>(StringComparer.Ordinal)
+    {
+        ["fp32"] = Collectives.WireFormat.Fp32,
+        ["fp16"] = Collectives.WireFormat.Fp16,
+        ["bf16"] = Collectives.WireFormat.Bf16,
+    };
+
     /// <summary>Global batch size: samples averaged into one optimizer step.</summary>
     public int GlobalBatchSize => BatchSizePerWorker * Workers;
 
@@ -98,6 +108,11 @@ public sealed record TrainingConfig(
         if (ChecksumEverySteps < 0)
         {
             errors.Add($"--checksum-every {ChecksumEverySteps} is invalid; use 0 (epoch ends only) or a positive step count.");
+        }
+
+        if (!WireFormats.ContainsKey(WireFormat))
+        {
+            errors.Add($"--wire-format '{WireFormat}' is not available; use fp32, fp16 or bf16.");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))

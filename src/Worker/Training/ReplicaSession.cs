@@ -34,7 +34,10 @@ public sealed class ReplicaSession : IDisposable
     /// </summary>
     public static ReplicaSession Open(JoinRun run, ImageDataset data, DataPlaneListener listener, IActorRef coordinator, Action<string> onRejected)
     {
-        var options = new CollectiveOptions(TimeSpan.FromSeconds(run.Config.CollectiveTimeoutSeconds));
+        var options = new CollectiveOptions(TimeSpan.FromSeconds(run.Config.CollectiveTimeoutSeconds))
+        {
+            Wire = Configuration.TrainingConfig.WireFormats[run.Config.WireFormat],
+        };
         var ring = RingCollective.Form(listener, run.Rank, run.Peers, run.RunSecret, options, onRejected);
         try
         {

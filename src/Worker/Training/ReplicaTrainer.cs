@@ -43,6 +43,10 @@ public sealed class ReplicaTrainer : IDisposable
     public ReplicaTrainer(TrainingConfig config, int inputSize, ReadOnlySpan<byte> initialWeights)
     {
         _config = config;
+
+        // libtorch's OpenMP pool size is a per-thread setting: a thread that never sets it uses
+        // one OpenMP thread per core, and two replicas in one process would oversubscribe.
+        torch.set_num_threads(config.ThreadsPerWorker);
         Model = new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize));
         ParameterCodec.Decode(initialWeights, Model);
         Model.train();

@@ -64,6 +64,48 @@ public sealed class RingCollectiveTests
         }
     }
 
+    [Theory]
+    [InlineData(WireFormat.Fp16, 2, 4e-3)]
+    [InlineData(WireFormat.Fp16, 4, 4e-3)]
+    [InlineData(WireFormat.Bf16, 3, 3e-2)]
+    public void Compressed_all_reduce_stays_close_and_identical(WireFormat wire, int worldSize, double relativeTolerance)
+    {
+        const int size = 100_003;
+        var inputs = Enumerable.Range(0, worldSize).Select(rank => RandomBuffer(size, seed: 5 + rank)).ToArray();
+        var ring = LoopbackRing.Form(worldSize, new CollectiveOptions(TimeSpan.FromSeconds(20)) { Wire = wire });
+        try
+        {
+            var outputs = LoopbackRing.RunOnEveryRank(ring, r =>
+            {
+                var buffer = (float[])inputs[r.Rank].Clone();
+                r.AllReduceSum(buffer);
+                return (Values: buffer, r.BytesSent);
+            });
+
+            var worst = 0.0;
+            for (var i = 0; i < size; i++)
+            {
+                var expected = inputs.Sum(input => (double)input[i]);
+                var scale = inputs.Sum(input => Math.Abs((double)input[i]));
+                worst = Math.Max(worst, Math.Abs(outputs[0].Values[i] - expected) / scale);
+            }
+
+            Assert.True(worst <= relativeTolerance, $"worst error {worst:E2} relative to the sum of magnitudes");
+            for (var rank = 1; rank < worldSize; rank++)
+            {
+                Assert.Equal(Bits(outputs[0].Values), Bits(outputs[rank].Values));
+            }
+
+            // Half of fp32's 2 (N − 1) / N share, plus frame headers.
+            var payload = 2.0 * (worldSize - 1) / worldSize * size * sizeof(ushort);
+            Assert.InRange(outputs[0].BytesSent, payload - 16, payload + 2 * worldSize * 12 + 16);
+        }
+        finally
+        {
+            Dispose(ring);
+        }
+    }
+
     [Fact]
     public void All_reduce_sends_two_thirds_of_buffer_per_rank_for_three_ranks()
     {
