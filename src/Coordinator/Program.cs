@@ -4,6 +4,7 @@ using DeepGen.Distributed.Coordinator.Cli;
 var root = new RootCommand("DeepGen.Distributed: data-parallel training of generative models on an Akka.NET cluster.")
 {
     TrainCommand.Create(),
+    DeepGen.Distributed.Coordinator.Benchmarks.BenchCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

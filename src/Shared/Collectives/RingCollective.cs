@@ -19,6 +19,9 @@ public sealed class RingCollective : IDisposable
 {
     private const int FrameHeaderBytes = 12;
 
+    /// <summary>Largest chunk sent before the matching receive; see <see cref="ExchangeChunks"/>.</summary>
+    public const int MaxInterleavedChunkBytes = 64 * 1024;
+
     private readonly Socket? _next;
     private readonly Socket? _previous;
     private readonly IReadOnlyList<DataPlaneEndpoint> _peers;
@@ -37,8 +40,9 @@ public sealed class RingCollective : IDisposable
         _next = next;
         _previous = previous;
         _options = options;
-        _scratch = new byte[options.ChunkBytes];
-        _decoded = new float[options.ChunkBytes / sizeof(float)];
+        var chunkBytes = Math.Min(options.ChunkBytes, MaxInterleavedChunkBytes);
+        _scratch = new byte[chunkBytes];
+        _decoded = new float[chunkBytes / sizeof(float)];
     }
 
     /// <summary>This process's rank, 0 ≤ rank &lt; world size.</summary>
@@ -216,20 +220,11 @@ public sealed class RingCollective : IDisposable
 
     private void Exchange(Memory<float> buffer, int sendSegment, int receiveSegment, bool accumulate, string operation)
     {
-        var send = Segment(buffer, sendSegment);
-        var receive = Segment(buffer, receiveSegment);
-
-        // Sending runs beside receiving, so neither side can fill its socket buffers and stall the
-        // other. Receiving in chunks lets the sum of one chunk overlap the arrival of the next.
-        var sending = Task.Factory.StartNew(
-            () => SendSegment(sendSegment, send),
-            CancellationToken.None,
-            TaskCreationOptions.None,
-            TaskScheduler.Default);
+        var send = Segment(buffer, sendSegment).Span;
+        var receive = Segment(buffer, receiveSegment).Span;
         try
         {
-            ReceiveSegment(receiveSegment, receive.Span, accumulate, operation);
-            sending.GetAwaiter().GetResult();
+            ExchangeChunks(sendSegment, send, receiveSegment, receive, accumulate, operation);
         }
         catch (Exception error) when (error is SocketException or EndOfStreamException or ObjectDisposedException or InvalidDataException)
         {
@@ -237,65 +232,95 @@ public sealed class RingCollective : IDisposable
         }
     }
 
-    private void SendSegment(int segment, Memory<float> data)
+    /// <summary>
+    /// Sends one segment to rank + 1 while receiving another from rank − 1, on this thread, by
+    /// alternating chunks: send chunk k, then receive and sum chunk k. The sum of one chunk
+    /// overlaps the kernel's transfer of the next, and no thread hand-off is paid per collective.
+    /// </summary>
+    /// <remarks>
+    /// This cannot deadlock while one chunk fits in the kernel's socket buffers: every rank sends
+    /// chunk k before it waits for chunk k. <see cref="CollectiveOptions.ChunkBytes"/> is capped at
+    /// <see cref="MaxInterleavedChunkBytes"/> for that reason, well below Linux's default 208 KiB
+    /// send and receive buffers.
+    /// </remarks>
+    private void ExchangeChunks(int sendSegment, ReadOnlySpan<float> send, int receiveSegment, Span<float> receive, bool accumulate, string operation)
+    {
+        var elementBytes = WireCodec.BytesPerElement(_options.Wire);
+        SendHeader(sendSegment, send.Length * elementBytes);
+        ReceiveHeader(receiveSegment, receive.Length * elementBytes, operation);
+
+        var chunkElements = _decoded.Length;
+        var sent = 0;
+        var received = 0;
+        while (sent < send.Length || received < receive.Length)
+        {
+            if (sent < send.Length)
+            {
+                var count = Math.Min(chunkElements, send.Length - sent);
+                SendChunk(send.Slice(sent, count));
+                sent += count;
+            }
+
+            if (received < receive.Length)
+            {
+                var count = Math.Min(chunkElements, receive.Length - received);
+                ReceiveChunk(receive.Slice(received, count), accumulate);
+                received += count;
+            }
+        }
+    }
+
+    private void SendChunk(ReadOnlySpan<float> values)
     {
         ReadOnlySpan<byte> bytes;
         if (_options.Wire == WireFormat.Fp32)
         {
-            bytes = MemoryMarshal.AsBytes(data.Span);
+            bytes = MemoryMarshal.AsBytes(values);
         }
         else
         {
-            var length = data.Length * sizeof(ushort);
+            var length = values.Length * sizeof(ushort);
             if (_encoded.Length < length)
             {
                 _encoded = new byte[length];
             }
 
-            WireCodec.Encode(_options.Wire, data.Span, _encoded);
+            WireCodec.Encode(_options.Wire, values, _encoded);
             bytes = _encoded.AsSpan(0, length);
         }
 
-        SendHeader(segment, bytes.Length);
         SocketIo.SendAll(_next!, bytes);
         BytesSent += bytes.Length;
     }
 
-    private void ReceiveSegment(int segment, Span<float> destination, bool accumulate, string operation)
+    private void ReceiveChunk(Span<float> destination, bool accumulate)
     {
-        var elementBytes = WireCodec.BytesPerElement(_options.Wire);
-        ReceiveHeader(segment, destination.Length * elementBytes, operation);
-        if (!accumulate && _options.Wire == WireFormat.Fp32)
+        if (_options.Wire == WireFormat.Fp32 && !accumulate)
         {
             SocketIo.ReceiveAll(_previous!, MemoryMarshal.AsBytes(destination));
             return;
         }
 
-        var chunkElements = _decoded.Length;
-        for (var offset = 0; offset < destination.Length; offset += chunkElements)
+        var incoming = _scratch.AsSpan(0, destination.Length * WireCodec.BytesPerElement(_options.Wire));
+        SocketIo.ReceiveAll(_previous!, incoming);
+        ReadOnlySpan<float> values;
+        if (_options.Wire == WireFormat.Fp32)
         {
-            var count = Math.Min(chunkElements, destination.Length - offset);
-            var incoming = _scratch.AsSpan(0, count * elementBytes);
-            SocketIo.ReceiveAll(_previous!, incoming);
-            ReadOnlySpan<float> values;
-            if (_options.Wire == WireFormat.Fp32)
-            {
-                values = MemoryMarshal.Cast<byte, float>(incoming);
-            }
-            else
-            {
-                WireCodec.Decode(_options.Wire, incoming, _decoded.AsSpan(0, count));
-                values = _decoded.AsSpan(0, count);
-            }
+            values = MemoryMarshal.Cast<byte, float>(incoming);
+        }
+        else
+        {
+            WireCodec.Decode(_options.Wire, incoming, _decoded.AsSpan(0, destination.Length));
+            values = _decoded.AsSpan(0, destination.Length);
+        }
 
-            if (accumulate)
-            {
-                AddInPlace(destination.Slice(offset, count), values);
-            }
-            else
-            {
-                values.CopyTo(destination.Slice(offset, count));
-            }
+        if (accumulate)
+        {
+            AddInPlace(destination, values);
+        }
+        else
+        {
+            values.CopyTo(destination);
         }
     }
 

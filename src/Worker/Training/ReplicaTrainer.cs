@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Data;
@@ -33,10 +34,10 @@ public sealed class ReplicaTrainer : IDisposable
     private const int KlSlot = 2;
 
     private readonly TrainingConfig _config;
-    private readonly optim.Optimizer _optimizer;
+    private readonly FlatOptimizer _optimizer;
     private readonly GradientBucket _bucket;
     private readonly VaeLossOptions _lossOptions;
-    private readonly float[] _input;
+    private readonly Dictionary<int, Tensor> _inputs = [];
 
     /// <param name="inputSize">Pixels per image.</param>
     /// <param name="initialWeights">Parameters to start from, as produced by <see cref="ParameterCodec.Encode"/>.</param>
@@ -52,11 +53,10 @@ public sealed class ReplicaTrainer : IDisposable
         Model.train();
         var parameters = Model.parameters().ToList();
         _optimizer = config.Optimizer == "sgd"
-            ? optim.SGD(parameters, config.LearningRate)
-            : optim.Adam(parameters, config.LearningRate);
+            ? new FlatSgd(parameters, config.LearningRate)
+            : new FlatAdam(parameters, config.LearningRate);
         _bucket = new GradientBucket(parameters, extraSlots: 3);
         _lossOptions = new VaeLossOptions(config.Beta, config.WeightDecay);
-        _input = new float[config.BatchSizePerWorker * inputSize];
     }
 
     /// <summary>The replica's model.</summary>
@@ -83,15 +83,12 @@ public sealed class ReplicaTrainer : IDisposable
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         var clock = Stopwatch.StartNew();
+        var x = InputTensor(batch.Length, data.PixelsPerImage);
+        data.CopyNormalized(batch, MemoryMarshal.Cast<byte, float>(x.bytes));
         using var scope = torch.NewDisposeScope();
-
-        var pixels = data.PixelsPerImage;
-        var input = _input.AsSpan(0, batch.Length * pixels);
-        data.CopyNormalized(batch, input);
-        var x = torch.tensor(input.ToArray(), [batch.Length, pixels]);
         var noise = Noise(step, rank, worldSize, batch.Length);
 
-        _optimizer.zero_grad();
+        Model.zero_grad();
 
         var terms = VaeLoss.Compute(Model, x, noise, _lossOptions, normalizer: globalBatchSize, weightDecayShare: 1.0 / worldSize);
 
@@ -114,9 +111,7 @@ public sealed class ReplicaTrainer : IDisposable
                 $"The training loss is {loss} at step {step} (reconstruction {_bucket.Extras[ReconstructionSlot]}, KL {_bucket.Extras[KlSlot]}); lower --lr or check the data.");
         }
 
-        _bucket.Scatter();
-
-        _optimizer.step();
+        _optimizer.Step(_bucket.Buffer);
 
         var seconds = clock.Elapsed.TotalSeconds;
         DeepGenTelemetry.StepDuration.Record(seconds);
@@ -134,8 +129,24 @@ public sealed class ReplicaTrainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _optimizer.Dispose();
+        foreach (var input in _inputs.Values)
+        {
+            input.Dispose();
+        }
+
         Model.Dispose();
+    }
+
+    /// <summary>Returns a reusable [count, pixels] input tensor, so that a step allocates no batch-sized array.</summary>
+    private Tensor InputTensor(int count, int pixels)
+    {
+        if (!_inputs.TryGetValue(count, out var tensor))
+        {
+            tensor = torch.empty([count, pixels]);
+            _inputs[count] = tensor;
+        }
+
+        return tensor;
     }
 
     /// <summary>
