@@ -221,6 +221,28 @@ public sealed class RingCollectiveTests
     }
 
     [Fact]
+    public void Mismatched_frame_fails_instead_of_summing()
+    {
+        var ring = LoopbackRing.Form(2, new CollectiveOptions(TimeSpan.FromSeconds(5)));
+        try
+        {
+            // Rank 1 calls the collective with a buffer one element shorter: its frames announce
+            // a length that rank 0 does not expect, so neither rank may return a sum.
+            var errors = LoopbackRing.RunOnEveryRank(ring, r =>
+                Assert.Throws<CollectiveException>(() => r.AllReduceSum(new float[r.Rank == 0 ? 1000 : 999])).Message);
+
+            // The rank whose expected length differs detects the frame; the other sees it close the ring.
+            Assert.Contains(errors, e => e.Contains("malformed all-reduce (reduce-scatter) frame", StringComparison.Ordinal));
+            Assert.Contains("failed on rank 0 of 2", errors[0], StringComparison.Ordinal);
+            Assert.Contains("failed on rank 1 of 2", errors[1], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Dispose(ring);
+        }
+    }
+
+    [Fact]
     public void Silent_peer_fails_all_reduce_within_timeout()
     {
         var timeout = TimeSpan.FromSeconds(2);
