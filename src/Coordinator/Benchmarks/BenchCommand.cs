@@ -20,6 +20,8 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch threads per worker.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "Timed training steps (after 10 warm-up steps).", DefaultValueFactory = _ => 300 };
         var batch = new Option<int>("--batch-size") { Description = "VAE images per worker per step.", DefaultValueFactory = _ => 128 };
+        var ganBatch = new Option<int>("--gan-batch-size") { Description = "DCGAN real images per worker per step.", DefaultValueFactory = _ => 64 };
+        var ganSteps = new Option<int>("--gan-steps") { Description = "Timed DCGAN steps (after 10 warm-up steps); 0 skips the DCGAN.", DefaultValueFactory = _ => 60 };
         var wire = new Option<string>("--wire-format") { Description = "Gradient format on the wire for the training benchmark: fp32, fp16 or bf16.", DefaultValueFactory = _ => "fp32" };
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_DATA") ?? FashionMnist.DefaultDirectory };
         var skipAllReduce = new Option<bool>("--skip-allreduce") { Description = "Run only the training benchmark." };
@@ -27,7 +29,7 @@ public static class BenchCommand
 
         var command = new Command("bench", "Measure the all-reduce and training throughput next to a plain socket and the PyTorch DDP peer.")
         {
-            peerDir, worldSizes, sizes, iterations, workers, threads, steps, batch, wire, data, skipAllReduce, skipTraining,
+            peerDir, worldSizes, sizes, iterations, workers, threads, steps, batch, ganBatch, ganSteps, wire, data, skipAllReduce, skipTraining,
         };
         command.SetAction(result =>
         {
@@ -39,9 +41,10 @@ public static class BenchCommand
 
             if (!TryParseList(result.GetValue(worldSizes)!, out var worlds) || worlds.Any(w => w < 1)
                 || !TryParseList(result.GetValue(sizes)!, out var bytes) || bytes.Any(b => b < 4)
-                || result.GetValue(iterations) < 1 || result.GetValue(workers) < 1 || result.GetValue(threads) < 1 || result.GetValue(steps) < 1 || result.GetValue(batch) < 1)
+                || result.GetValue(iterations) < 1 || result.GetValue(workers) < 1 || result.GetValue(threads) < 1 || result.GetValue(steps) < 1 || result.GetValue(batch) < 1
+                || result.GetValue(ganBatch) < 2 || result.GetValue(ganSteps) < 0)
             {
-                Console.Error.WriteLine("Invalid benchmark option: world sizes must be ≥ 1, buffer sizes ≥ 4 bytes, and --iterations, --workers, --threads, --steps and --batch-size ≥ 1.");
+                Console.Error.WriteLine("Invalid benchmark option: world sizes must be ≥ 1, buffer sizes ≥ 4 bytes, --iterations, --workers, --threads, --steps and --batch-size ≥ 1, --gan-batch-size ≥ 2 and --gan-steps ≥ 0.");
                 return 2;
             }
 
@@ -55,7 +58,7 @@ public static class BenchCommand
             {
                 TorchRuntime.EnsureLoaded();
                 var dataset = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Train);
-                Console.WriteLine(TrainingTable(dataset, result.GetValue(workers), result.GetValue(threads), result.GetValue(steps), result.GetValue(batch), wireFormat, result.GetValue(peerDir)));
+                Console.WriteLine(TrainingTable(dataset, result.GetValue(workers), result.GetValue(threads), result.GetValue(steps), result.GetValue(batch), result.GetValue(ganSteps), result.GetValue(ganBatch), wireFormat, result.GetValue(peerDir)));
             }
 
             return 0;
@@ -81,18 +84,36 @@ public static class BenchCommand
         return table.ToString();
     }
 
-    private static string TrainingTable(ImageDataset data, int workers, int threads, int steps, int batch, WireFormat wire, string? peerDir)
+    private static string TrainingTable(ImageDataset data, int workers, int threads, int steps, int batch, int ganSteps, int ganBatch, WireFormat wire, string? peerDir)
     {
         var table = new StringBuilder();
+        var notes = new StringBuilder();
         table.AppendLine("| model | workers × threads | batch per worker | DeepGen samples/s | all-reduce share of step | PyTorch DDP samples/s | ratio |");
         table.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-        var ours = TrainingBenchmark.MeasureVae(data, workers, threads, batch, steps, wire);
-        var (peer, detail) = peerDir is null ? (null, "no --peer-dir given") : PeerBenchmark.Run(Path.Combine(peerDir, "ddp_vae.py"), workers, steps, batch, threads, TimeSpan.FromMinutes(10));
-        table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"| VAE 784-400-20 | {workers} × {threads} | {batch} | {ours.SamplesPerSecond:N0} | {ours.AllReduceFraction:P1} | {(peer is null ? "n/a" : peer.Value.ToString("N0", CultureInfo.InvariantCulture))} | {(peer is null ? "n/a" : (ours.SamplesPerSecond / peer.Value).ToString("F2", CultureInfo.InvariantCulture))} |"));
+
+        var vae = TrainingBenchmark.MeasureVae(data, workers, threads, batch, steps, wire);
+        AppendRow(table, notes, "VAE 784-400-20", vae, peerDir, "ddp_vae.py", steps);
+        if (ganSteps > 0)
+        {
+            var dcgan = TrainingBenchmark.MeasureDcgan(data, workers, threads, ganBatch, ganSteps, wire);
+            AppendRow(table, notes, "DCGAN (one D and one G step)", dcgan, peerDir, "ddp_gan.py", ganSteps);
+        }
+
         table.AppendLine();
-        table.AppendLine(CultureInfo.InvariantCulture, $"Peer: {detail}");
+        table.Append(notes);
         return table.ToString();
+    }
+
+    private static void AppendRow(StringBuilder table, StringBuilder notes, string name, TrainingResult ours, string? peerDir, string script, int steps)
+    {
+        var (peer, detail) = peerDir is null
+            ? (null, "no --peer-dir given")
+            : PeerBenchmark.Run(Path.Combine(peerDir, script), ours.Workers, steps, ours.BatchPerWorker, ours.Threads, TimeSpan.FromMinutes(10));
+        var peerText = peer is null ? "n/a" : peer.Value.ToString("N0", CultureInfo.InvariantCulture);
+        var ratio = peer is null ? "n/a" : (ours.SamplesPerSecond / peer.Value).ToString("F2", CultureInfo.InvariantCulture);
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {ours.Workers} × {ours.Threads} | {ours.BatchPerWorker} | {ours.SamplesPerSecond:N0} | {ours.AllReduceFraction:P1} | {peerText} | {ratio} |"));
+        notes.AppendLine(CultureInfo.InvariantCulture, $"Peer {script}: {detail}");
     }
 
     private static bool TrainingConfigWire(string name, out WireFormat format) => Configuration.TrainingConfig.WireFormats.TryGetValue(name, out format);

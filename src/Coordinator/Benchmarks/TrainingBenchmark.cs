@@ -20,17 +20,52 @@ public static class TrainingBenchmark
 {
     public static TrainingResult MeasureVae(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32)
     {
-        const int warmup = 10;
         var config = new TrainingConfig(Workers: workers, BatchSizePerWorker: batchPerWorker, ThreadsPerWorker: threads);
         var initial = ReplicaTrainer.InitialWeights(config, data.PixelsPerImage);
-        var sampler = new DistributedSampler(data.Count, workers, config.Seed);
-        var stepsPerEpoch = sampler.StepsPerEpoch(batchPerWorker);
+        return Measure("vae", data, workers, threads, batchPerWorker, steps, wire, () =>
+        {
+            var trainer = new ReplicaTrainer(config, data.PixelsPerImage, initial);
+            return (trainer, (batch, step, rank, globalBatch, ring) =>
+            {
+                var metrics = trainer.Step(data, batch, step, rank, workers, globalBatch, ring);
+                return (metrics.StepSeconds, metrics.AllReduceSeconds);
+            });
+        });
+    }
+
+    public static TrainingResult MeasureDcgan(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32)
+    {
+        var settings = new GanReplicaSettings(BatchSizePerWorker: batchPerWorker, ThreadsPerWorker: threads);
+        var (generator, discriminator) = GanReplicaTrainer.InitialWeights(settings);
+        return Measure("dcgan", data, workers, threads, batchPerWorker, steps, wire, () =>
+        {
+            var trainer = new GanReplicaTrainer(settings, generator, discriminator);
+            return (trainer, (batch, step, rank, globalBatch, ring) =>
+            {
+                var metrics = trainer.Step(data, batch, step, rank, workers, globalBatch, ring);
+                return (metrics.StepSeconds, metrics.AllReduceSeconds);
+            });
+        });
+    }
+
+    /// <summary>Runs one step of a replica: (batch, global step, rank, global batch size, ring) → (step seconds, all-reduce seconds).</summary>
+    private delegate (double StepSeconds, double AllReduceSeconds) StepFunction(int[] batch, long step, int rank, int globalBatch, RingCollective ring);
+
+    private static TrainingResult Measure(
+        string model, ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire, Func<(IDisposable Replica, StepFunction Step)> createReplica)
+    {
+        const int warmup = 10;
+        var sampler = new DistributedSampler(data.Count, workers, seed: 1);
+
+        // Only full batches: the last step of an epoch may be short, which would skew the rate.
+        var fullSteps = data.Count / (workers * batchPerWorker);
         var ring = AllReduceBenchmark.FormRing(workers, wire);
         try
         {
             var results = AllReduceBenchmark.RunOnEveryRank(ring, r =>
             {
-                using var trainer = new ReplicaTrainer(config, data.PixelsPerImage, initial);
+                var (replica, stepFunction) = createReplica();
+                using var owned = replica;
                 Stopwatch? clock = null;
                 var allReduce = 0.0;
                 var stepTime = 0.0;
@@ -42,14 +77,14 @@ public static class TrainingBenchmark
                         clock = Stopwatch.StartNew();
                     }
 
-                    var epoch = 1 + i / stepsPerEpoch;
-                    var step = i % stepsPerEpoch;
+                    var epoch = 1 + i / fullSteps;
+                    var step = i % fullSteps;
                     var batch = sampler.Batch(epoch, r.Rank, step, batchPerWorker);
-                    var metrics = trainer.Step(data, batch, i + 1, r.Rank, workers, sampler.GlobalBatchSize(step, batchPerWorker), r);
+                    var (seconds, reduceSeconds) = stepFunction(batch, i + 1, r.Rank, sampler.GlobalBatchSize(step, batchPerWorker), r);
                     if (i >= warmup)
                     {
-                        allReduce += metrics.AllReduceSeconds;
-                        stepTime += metrics.StepSeconds;
+                        allReduce += reduceSeconds;
+                        stepTime += seconds;
                     }
                 }
 
@@ -57,8 +92,8 @@ public static class TrainingBenchmark
                 return (Seconds: clock!.Elapsed.TotalSeconds, AllReduce: allReduce, StepTime: stepTime);
             });
 
-            var seconds = results.Max(x => x.Seconds);
-            return new TrainingResult("vae", workers, threads, batchPerWorker, steps, (double)steps * workers * batchPerWorker / seconds, results[0].AllReduce / results[0].StepTime);
+            var elapsed = results.Max(x => x.Seconds);
+            return new TrainingResult(model, workers, threads, batchPerWorker, steps, (double)steps * workers * batchPerWorker / elapsed, results[0].AllReduce / results[0].StepTime);
         }
         finally
         {
