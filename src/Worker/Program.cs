@@ -33,9 +33,22 @@ root.SetAction(async (result, cancellationToken) =>
         return 2;
     }
 
-    if (result.GetValue(threads) < 1)
+    var bindHost = result.GetValue(host)!;
+    var errors = seeds.Select(NodeOptions.CheckSeedNode)
+        .Append(NodeOptions.CheckHost("--host", bindHost))
+        .Append(NodeOptions.CheckPort("--port", result.GetValue(port)))
+        .Append(NodeOptions.CheckPort("--data-plane-port", result.GetValue(dataPlanePort)))
+        .Append(NodeOptions.CheckLogLevel(result.GetValue(logLevel)!))
+        .Append(result.GetValue(threads) is < 1 or > 256 ? $"--threads {result.GetValue(threads)} is invalid; it must be from 1 to 256." : null)
+        .OfType<string>()
+        .ToList();
+    if (errors.Count > 0)
     {
-        await Console.Error.WriteLineAsync($"--threads {result.GetValue(threads)} is invalid; it must be at least 1.").ConfigureAwait(false);
+        foreach (var error in errors)
+        {
+            await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+        }
+
         return 2;
     }
 
@@ -44,9 +57,20 @@ root.SetAction(async (result, cancellationToken) =>
     Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s)");
     using var telemetry = TelemetryExport.StartIfConfigured("deepgen-worker");
 
-    var bindHost = result.GetValue(host)!;
-    using var listener = new DataPlaneListener(IPAddress.Parse(bindHost == "localhost" ? "127.0.0.1" : bindHost), result.GetValue(dataPlanePort));
-    var system = ClusterNode.Start(new ClusterSettings(ClusterRoles.Worker, bindHost, result.GetValue(port), seeds, result.GetValue(logLevel)!));
+    DataPlaneListener listener;
+    ActorSystem system;
+    try
+    {
+        listener = new DataPlaneListener(NodeOptions.BindAddress(bindHost), result.GetValue(dataPlanePort), bindHost);
+        system = NodeOptions.StartNode(new ClusterSettings(ClusterRoles.Worker, bindHost, result.GetValue(port), seeds, result.GetValue(logLevel)!), "--port");
+    }
+    catch (Exception error) when (error is InvalidOperationException or System.Net.Sockets.SocketException)
+    {
+        await Console.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+        return 1;
+    }
+
+    using var ownedListener = listener;
     var options = new WorkerOptions(result.GetValue(workerId)!, Dns.GetHostName(), listener, "cpu", ExitWhenCoordinatorLeaves: true);
     system.ActorOf(WorkerActor.Props(options), ClusterRoles.WorkerActorName);
     Console.WriteLine($"worker {options.WorkerId}: node {Akka.Cluster.Cluster.Get(system).SelfAddress}, data plane {listener.Endpoint}");

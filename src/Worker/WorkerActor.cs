@@ -30,14 +30,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, ImageDataset> _datasets = new(StringComparer.Ordinal);
     private Address? _coordinatorAddress;
     private IActorRef _coordinator = ActorRefs.Nobody;
-    private ReplicaSession? _session;
+    private volatile ReplicaSession? _session;
     private string? _runId;
     private int _rank = -1;
+    private CancellationTokenSource? _runCancellation;
 
     public WorkerActor(WorkerOptions options)
     {
         _options = options;
-        _thread = new TrainingThread($"replica-{options.WorkerId}");
+        var log = _log;
+        _thread = new TrainingThread($"replica-{options.WorkerId}", error => log.Error(error, "Replica thread failed"));
         Registering();
     }
 
@@ -52,10 +54,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
-        var session = _session;
-        _session = null;
-        session?.Abort();
-        _thread.Post(() => session?.Dispose());
+        CloseSession();
         _thread.Dispose();
     }
 
@@ -170,12 +169,21 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var coordinator = Sender;
         var self = Self;
         var log = _log;
+        var cancellation = new CancellationTokenSource();
+        _runCancellation = cancellation;
         _log.Info("Joining run {RunId} as rank {Rank} of {WorldSize}", join.RunId, join.Rank, join.Peers.Count);
         _thread.Post(() => Guard(join.RunId, coordinator, self, () =>
         {
             var data = LoadTrainingSet(join.Config.DataDirectory, join.Config.TrainLimit);
-            _session = ReplicaSession.Open(join, data, _options.DataPlane, coordinator, message => log.Warning("{Message}", message));
-            coordinator.Tell(new RunJoined(join.RunId, join.Rank, _session.Checksum()));
+            var session = ReplicaSession.Open(join, data, _options.DataPlane, coordinator, message => log.Warning("{Message}", message), cancellation.Token);
+            _session = session;
+            if (cancellation.IsCancellationRequested)
+            {
+                // The run ended while the ring was forming; the close posted after this item disposes it.
+                return;
+            }
+
+            coordinator.Tell(new RunJoined(join.RunId, join.Rank, session.Checksum()));
         }));
         Become(InRun);
     }
@@ -213,17 +221,20 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Ends this worker's part in the current run: cancels a ring still forming, closes the ring so a
+    /// blocked collective fails at once, and disposes the replica on the training thread once the
+    /// work queued before has finished.
+    /// </summary>
     private void CloseSession()
     {
-        var session = _session;
-        session?.Abort();
+        _runCancellation?.Cancel();
+        _runCancellation = null;
+        _session?.Abort();
         _thread.Post(() =>
         {
-            session?.Dispose();
-            if (ReferenceEquals(_session, session))
-            {
-                _session = null;
-            }
+            _session?.Dispose();
+            _session = null;
         });
         _runId = null;
     }

@@ -21,7 +21,7 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
         _stepsPerEpoch = stepsPerEpoch;
         _epochs = config.Epochs;
         _totalSteps = (long)stepsPerEpoch * config.Epochs;
-        Write($"run {runId}: {config.Model} on {config.Workers} workers × batch {config.BatchSizePerWorker}, {config.Epochs} epochs of {stepsPerEpoch} steps");
+        Write($"run {runId}: {config.Model} on {Count(config.Workers, "worker")} × batch {config.BatchSizePerWorker}, {Count(config.Epochs, "epoch")} of {Count(stepsPerEpoch, "step")}");
     }
 
     public void StepCompleted(StepCompleted report, double samplesPerSecond)
@@ -47,10 +47,10 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
         _lastPrint = now;
         var stepsDone = report.Step - _stepsAtStart;
         var elapsed = now - _timeAtStart;
-        var eta = stepsDone > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsDone * (_totalSteps - report.Step)) : TimeSpan.Zero;
+        var eta = stepsDone > 0 ? FormatDuration(TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsDone * (_totalSteps - report.Step))) : "--";
         var stepInEpoch = (report.Step - 1) % _stepsPerEpoch + 1;
         Write(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {report.Epoch}/{_epochs} step {stepInEpoch}/{_stepsPerEpoch}  loss {report.Loss:F2} (reconstruction {report.Reconstruction:F2}, KL {report.Kl:F2})  {samplesPerSecond:N0} samples/s  ETA {eta:m\\:ss}"));
+            $"epoch {report.Epoch}/{_epochs} step {stepInEpoch}/{_stepsPerEpoch}  loss {report.Loss:F2} (reconstruction {report.Reconstruction:F2}, KL {report.Kl:F2})  {samplesPerSecond:N0} samples/s  ETA {eta}"));
     }
 
     public void EpochEvaluated(EpochEvaluation evaluation) =>
@@ -58,6 +58,13 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
             $"epoch {evaluation.Epoch}: test negative ELBO {evaluation.NegativeElbo:F2} nats/image (reconstruction {evaluation.Reconstruction:F2}, KL {evaluation.Kl:F2})"));
 
     public void Log(string message) => Write(message);
+
+    private static string Count(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
+    private static string FormatDuration(TimeSpan duration) =>
+        duration.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)duration.TotalHours}:{duration.Minutes:00}:{duration.Seconds:00}")
+            : string.Create(CultureInfo.InvariantCulture, $"{duration.Minutes}:{duration.Seconds:00}");
 
     private void Write(string line)
     {

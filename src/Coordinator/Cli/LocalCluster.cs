@@ -34,7 +34,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Starts the coordinator node on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
     public static LocalCluster StartCoordinator(string host, int port, string logLevel)
     {
-        var system = ClusterNode.Start(new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel));
+        var system = NodeOptions.StartNode(new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel), "--port");
         var coordinator = system.ActorOf(CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
         return new LocalCluster(system, coordinator);
     }

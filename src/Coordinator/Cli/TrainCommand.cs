@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
@@ -67,17 +68,21 @@ public static class TrainCommand
                 CollectiveTimeoutSeconds: result.GetValue(collectiveTimeout),
                 ChecksumEverySteps: result.GetValue(checksumEvery),
                 WireFormat: result.GetValue(wire)!);
-            var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-            return await RunAsync(config, Path.GetFullPath(runDirectory), result.GetValue(external), result.GetValue(host)!, result.GetValue(port),
-                TimeSpan.FromSeconds(result.GetValue(waitTimeout)), result.GetValue(logLevel)!, cancellationToken).ConfigureAwait(false);
+            var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
+            var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
+            return await RunAsync(config, runDirectory, node, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(
-        TrainingConfig config, string runDirectory, bool externalWorkers, string host, int port, TimeSpan workerWait, string logLevel, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(TrainingConfig config, string runDirectory, NodeArguments node, CancellationToken cancellationToken)
     {
-        var errors = config.Validate();
+        var errors = config.Validate().Concat(node.Validate()).ToList();
+        if (string.IsNullOrWhiteSpace(runDirectory))
+        {
+            errors.Add("--output is empty; give the folder to create for the run.");
+        }
+
         if (errors.Count > 0)
         {
             foreach (var error in errors)
@@ -88,11 +93,19 @@ public static class TrainCommand
             return 2;
         }
 
-        if (externalWorkers && port == 0)
+        runDirectory = Path.GetFullPath(runDirectory);
+        try
         {
-            await Console.Error.WriteLineAsync("--external-workers needs a fixed --port (for example 4053) that the workers use as their seed node.").ConfigureAwait(false);
+            Directory.CreateDirectory(runDirectory);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            await Console.Error.WriteLineAsync($"--output {runDirectory} cannot be created: {error.Message} Choose a writable folder.").ConfigureAwait(false);
             return 2;
         }
+
+        var (externalWorkers, host, port, _, logLevel) = node;
+        var workerWait = TimeSpan.FromSeconds(node.WorkerWaitSeconds);
 
         TorchRuntime.EnsureLoaded();
 
@@ -101,7 +114,18 @@ public static class TrainCommand
         Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) per process");
         using var telemetry = TelemetryExport.StartIfConfigured("deepgen-coordinator");
 
-        await using var cluster = LocalCluster.StartCoordinator(host, port, logLevel);
+        LocalCluster started;
+        try
+        {
+            started = LocalCluster.StartCoordinator(host, port, logLevel);
+        }
+        catch (InvalidOperationException error)
+        {
+            await Console.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+            return 1;
+        }
+
+        await using var cluster = started;
         Console.WriteLine($"coordinator node {cluster.SeedNode}");
         if (externalWorkers)
         {
@@ -126,6 +150,27 @@ public static class TrainCommand
             default:
                 await Console.Error.WriteLineAsync($"unexpected reply from the coordinator: {outcome}").ConfigureAwait(false);
                 return 1;
+        }
+    }
+
+    /// <summary>Options of the coordinator node, as given on the command line.</summary>
+    private sealed record NodeArguments(bool ExternalWorkers, string Host, int Port, double WorkerWaitSeconds, string LogLevel)
+    {
+        public List<string> Validate()
+        {
+            var errors = new[] { NodeOptions.CheckHost("--host", Host), NodeOptions.CheckPort("--port", Port), NodeOptions.CheckLogLevel(LogLevel) }
+                .OfType<string>().ToList();
+            if (!(WorkerWaitSeconds > 0) || WorkerWaitSeconds > 86_400)
+            {
+                errors.Add($"--worker-wait-timeout {WorkerWaitSeconds.ToString(CultureInfo.InvariantCulture)} is invalid; give a number of seconds above 0 and at most 86400.");
+            }
+
+            if (ExternalWorkers && Port == 0)
+            {
+                errors.Add("--external-workers needs a fixed --port (for example 4053) that the workers use as their seed node.");
+            }
+
+            return errors;
         }
     }
 

@@ -5,6 +5,7 @@ using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
 using DeepGen.Distributed.Models;
 using DeepGen.Distributed.Training;
+using TorchSharp;
 
 namespace DeepGen.Distributed.Coordinator.Evaluation;
 
@@ -17,13 +18,27 @@ namespace DeepGen.Distributed.Coordinator.Evaluation;
 public sealed class EvaluationActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly TrainingThread _thread = new("evaluation");
+    private readonly TrainingThread _thread;
     private VaeEvaluator? _evaluator;
+    private string? _startError;
 
     public EvaluationActor(ImageDataset testSet, VaeOptions options, int seed, RunOutput output)
     {
         var parent = Context.Parent;
-        _thread.Post(() => _evaluator = new VaeEvaluator(testSet, options, seed));
+        var log = _log;
+        _thread = new TrainingThread("evaluation", error => log.Error(error, "Evaluation thread failed"));
+        _thread.Post(() =>
+        {
+            try
+            {
+                torch.set_num_threads(1);
+                _evaluator = new VaeEvaluator(testSet, options, seed);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                _startError = $"{error.GetType().Name}: {error.Message}";
+            }
+        });
         Receive<EvaluateSnapshot>(snapshot =>
         {
             _log.Debug("Evaluating epoch {Epoch} (step {Step})", snapshot.Epoch, snapshot.Step);
@@ -31,7 +46,12 @@ public sealed class EvaluationActor : ReceiveActor
             {
                 try
                 {
-                    var (negativeElbo, reconstruction, kl) = _evaluator!.Evaluate(snapshot.Weights);
+                    if (_evaluator is null)
+                    {
+                        throw new InvalidOperationException($"the evaluator could not be created: {_startError}");
+                    }
+
+                    var (negativeElbo, reconstruction, kl) = _evaluator.Evaluate(snapshot.Weights);
                     _evaluator.WriteImages(snapshot.Weights, output.ImagePath("reconstructions", snapshot.Epoch), output.ImagePath("samples", snapshot.Epoch));
                     parent.Tell(new SnapshotEvaluated(new EpochEvaluation(snapshot.Epoch, snapshot.Step, negativeElbo, reconstruction, kl)));
                 }

@@ -71,7 +71,15 @@ public static class Checkpoint
         }
         catch
         {
-            File.Delete(temporaryPath);
+            try
+            {
+                File.Delete(temporaryPath);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // The write error below is the one to report; a leftover .tmp file is never read.
+            }
+
             throw;
         }
     }
@@ -127,6 +135,10 @@ public static class Checkpoint
         catch (Exception error) when (error is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new CheckpointException(path, "file not found", "Check the path, or pass a file from a run's checkpoints folder", error);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(path, $"cannot be read ({error.Message})", "Check the file's permissions and the disk", error);
         }
     }
 

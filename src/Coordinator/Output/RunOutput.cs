@@ -48,7 +48,10 @@ public sealed class RunOutput : IDisposable
     /// Creates the run folder (and its parents) when missing, starts <c>metrics.csv</c> and <c>evaluation.csv</c>
     /// with their headers, and writes <paramref name="config"/> to <c>config.json</c> (camelCase, indented).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The folder already contains <c>metrics.csv</c> from another run.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The folder already contains a run: a <c>metrics.csv</c> with at least one step, or a checkpoint.
+    /// A folder left by a run that failed before its first step is reused.
+    /// </exception>
     public static RunOutput Create(string directory, TrainingConfig config)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -61,7 +64,8 @@ public sealed class RunOutput : IDisposable
         StreamWriter? evaluation = null;
         try
         {
-            metrics = CreateCsv(Path.Combine(fullPath, MetricsFileName), MetricsHeader, fullPath);
+            var metricsPath = Path.Combine(fullPath, MetricsFileName);
+            metrics = CreateCsv(metricsPath, MetricsHeader, fullPath, overwrite: HoldsNoSteps(metricsPath, fullPath));
             evaluation = CreateCsv(Path.Combine(fullPath, EvaluationFileName), EvaluationHeader, fullPath, overwrite: true);
 
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(config, OutputJson.Indented);
@@ -209,6 +213,23 @@ public sealed class RunOutput : IDisposable
         metrics.Flush();
         metricsPending = false;
         sinceMetricsFlush.Restart();
+    }
+
+    /// <summary>True when <paramref name="metricsPath"/> exists with no row after its header and no checkpoint was written.</summary>
+    private static bool HoldsNoSteps(string metricsPath, string runDirectory)
+    {
+        if (!File.Exists(metricsPath))
+        {
+            return false;
+        }
+
+        var checkpoints = Path.Combine(runDirectory, "checkpoints");
+        if (System.IO.Directory.Exists(checkpoints) && System.IO.Directory.EnumerateFileSystemEntries(checkpoints).Any())
+        {
+            return false;
+        }
+
+        return File.ReadLines(metricsPath).Skip(1).All(string.IsNullOrWhiteSpace);
     }
 
     private static StreamWriter CreateCsv(string path, string header, string runDirectory, bool overwrite = false)

@@ -20,6 +20,9 @@ namespace DeepGen.Distributed.Coordinator.Training;
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
+    /// <summary>How long the run waits for the last epoch's evaluation after training ends.</summary>
+    private static readonly TimeSpan FinalEvaluationTimeout = TimeSpan.FromMinutes(10);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<RegisteredWorker> _registered = [];
     private readonly Dictionary<string, IActorRef> _workerRefs = new(StringComparer.Ordinal);
@@ -119,6 +122,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Finishing()
     {
+        Receive<FinalEvaluationTimedOut>(_ =>
+        {
+            _log.Warning("Run {RunId}: the last evaluation did not finish within {Minutes} minutes; completing without it", _run!.RunId, FinalEvaluationTimeout.TotalMinutes);
+            _run.Observer.Log($"the last evaluation did not finish within {FinalEvaluationTimeout.TotalMinutes:0} minutes; the checkpoint is written, evaluation.csv lacks the last epoch");
+            CompleteRun();
+        });
         // Every rank has left the run: only the last evaluation matters now, and a worker that
         // goes away no longer affects the result.
         Receive<RegisterWorker>(Register);
@@ -356,6 +365,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.Observer.Log($"checkpoint written: {checkpoint}");
         LeaveAll("training finished");
         Become(Finishing);
+        Timers.StartSingleTimer("final-evaluation", FinalEvaluationTimedOut.Instance, FinalEvaluationTimeout);
     }
 
     private void OnEvaluated(SnapshotEvaluated evaluated)
@@ -379,6 +389,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void CompleteRun()
     {
+        Timers.Cancel("final-evaluation");
         var run = _run!;
         run.Output.Dispose();
         run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation?.NegativeElbo));
@@ -403,7 +414,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void Register(RegisterWorker registration)
     {
         var path = Sender.Path.ToString();
-        if (!_workerRefs.ContainsKey(path))
+        if (_registered.TrueForAll(w => w.Path != path))
         {
             _workerRefs[path] = Sender;
             _registered.Add(new RegisteredWorker(path, registration));
@@ -443,13 +454,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         _log.Info("Worker {WorkerId} removed because {Reason}", _registered[index].Registration.WorkerId, reason);
         _registered.RemoveAt(index);
+        if (_workerRefs.Remove(path, out var actor))
+        {
+            Context.Unwatch(actor);
+        }
     }
 
     private void FailRun(string reason)
     {
         var run = _run!;
         _log.Error("Run {RunId} failed: {Reason}", run.RunId, reason);
-        run.Observer.Log($"run failed: {reason}");
         LeaveAll($"run failed: {reason}");
         Timers.CancelAll();
         run.Output.Dispose();
@@ -509,6 +523,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private sealed class WorkerWaitTimedOut
     {
         public static readonly WorkerWaitTimedOut Instance = new();
+    }
+
+    private sealed class FinalEvaluationTimedOut
+    {
+        public static readonly FinalEvaluationTimedOut Instance = new();
     }
 
     private sealed class JoinTimedOut

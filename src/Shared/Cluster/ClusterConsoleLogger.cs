@@ -20,13 +20,31 @@ public sealed class ClusterConsoleLogger : ActorBase, IRequiresMessageQueue<ILog
                 Sender.Tell(new LoggerInitialized());
                 return true;
             case LogEvent logEvent when !IsShutdownNoise(logEvent, Context.System):
-                Console.Error.WriteLine(logEvent.ToString());
+                Console.Error.WriteLine(Format(logEvent));
                 return true;
             case LogEvent:
                 return true;
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Formats one line: level, time, source and message, with the cause's type and message but
+    /// without its stack trace unless the debug level is on, so that an expected failure (a lost
+    /// worker) reads as one line.
+    /// </summary>
+    private static string Format(LogEvent logEvent)
+    {
+        var line = $"[{logEvent.LogLevel().ToString().Replace("Level", "", StringComparison.Ordinal).ToUpperInvariant()}][{logEvent.Timestamp:HH:mm:ss.fff}][{logEvent.LogSource}] {logEvent.Message}";
+        if (logEvent.Cause is null)
+        {
+            return line;
+        }
+
+        return Context.System.Log.IsDebugEnabled
+            ? $"{line}{Environment.NewLine}{logEvent.Cause}"
+            : $"{line} ({logEvent.Cause.GetType().Name}: {logEvent.Cause.Message})";
     }
 
     private static bool IsShutdownNoise(LogEvent logEvent, ActorSystem system)

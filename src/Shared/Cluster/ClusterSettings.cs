@@ -43,6 +43,9 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
               remote.dot-netty.tcp {
                 hostname = "{{Hostname}}"
                 port = {{Port.ToString(CultureInfo.InvariantCulture)}}
+                # On Linux, address reuse maps to SO_REUSEPORT, which lets a second process bind a
+                # port that is in use; off, that mistake fails at start-up.
+                tcp-reuse-addr = off
                 # Initial weights and epoch snapshots (2.6 MB for the default VAE) travel over Akka;
                 # gradients never do.
                 maximum-frame-size = 64MiB

@@ -72,7 +72,8 @@ public sealed class RingCollective : IDisposable
         IReadOnlyList<DataPlaneEndpoint> peers,
         byte[] runSecret,
         CollectiveOptions options,
-        Action<string>? onRejected = null)
+        Action<string>? onRejected = null,
+        CancellationToken cancellationToken = default)
     {
         options.Validate();
         var worldSize = peers.Count;
@@ -89,7 +90,7 @@ public sealed class RingCollective : IDisposable
         var previousRank = (rank - 1 + worldSize) % worldSize;
         var deadline = Stopwatch.StartNew();
         var accepting = Task.Factory.StartNew(
-            () => AcceptPrevious(listener, previousRank, worldSize, runSecret, options, deadline, peers, onRejected),
+            () => AcceptPrevious(listener, previousRank, worldSize, runSecret, options, deadline, peers, onRejected, cancellationToken),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
@@ -97,14 +98,15 @@ public sealed class RingCollective : IDisposable
         Socket? next = null;
         try
         {
-            next = ConnectNext(rank, peers, runSecret, options, deadline);
+            next = ConnectNext(rank, peers, runSecret, options, deadline, cancellationToken);
             var previous = accepting.GetAwaiter().GetResult();
             return new RingCollective(rank, worldSize, peers, next, previous, options);
         }
         catch
         {
+            // The listener belongs to the caller and stays open for the next run.
             next?.Dispose();
-            listener.Dispose();
+            accepting.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             throw;
         }
     }
@@ -193,7 +195,7 @@ public sealed class RingCollective : IDisposable
                 }
             }
         }
-        catch (Exception error) when (error is SocketException or EndOfStreamException or ObjectDisposedException)
+        catch (Exception error) when (error is SocketException or EndOfStreamException or ObjectDisposedException or InvalidDataException)
         {
             throw Fail("broadcast", error);
         }
@@ -400,18 +402,19 @@ public sealed class RingCollective : IDisposable
 
     private static int Modulo(int value, int modulus) => ((value % modulus) + modulus) % modulus;
 
-    private static Socket ConnectNext(int rank, IReadOnlyList<DataPlaneEndpoint> peers, byte[] secret, CollectiveOptions options, Stopwatch deadline)
+    private static Socket ConnectNext(int rank, IReadOnlyList<DataPlaneEndpoint> peers, byte[] secret, CollectiveOptions options, Stopwatch deadline, CancellationToken cancellationToken)
     {
         var nextRank = (rank + 1) % peers.Count;
         var endpoint = peers[nextRank];
         Exception? lastError = null;
         while (deadline.Elapsed < options.Timeout)
         {
+            ThrowIfCancelled(rank, cancellationToken);
             var socket = CreateSocket(endpoint.Resolve().AddressFamily, options);
             try
             {
                 var remaining = options.Timeout - deadline.Elapsed;
-                if (!socket.ConnectAsync(endpoint.Resolve()).Wait(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero))
+                if (!socket.ConnectAsync(endpoint.Resolve(), cancellationToken).AsTask().Wait(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken))
                 {
                     throw new TimeoutException($"connecting to {endpoint} timed out");
                 }
@@ -424,6 +427,12 @@ public sealed class RingCollective : IDisposable
                 socket.Dispose();
                 lastError = error is AggregateException aggregate ? aggregate.InnerException : error;
                 Thread.Sleep(50);
+            }
+            catch (OperationCanceledException)
+            {
+                socket.Dispose();
+                ThrowIfCancelled(nextRank, cancellationToken);
+                throw;
             }
             catch (CollectiveException rejected)
             {
@@ -445,10 +454,12 @@ public sealed class RingCollective : IDisposable
         CollectiveOptions options,
         Stopwatch deadline,
         IReadOnlyList<DataPlaneEndpoint> peers,
-        Action<string>? onRejected)
+        Action<string>? onRejected,
+        CancellationToken cancellationToken)
     {
         while (true)
         {
+            ThrowIfCancelled(previousRank, cancellationToken);
             var remaining = options.Timeout - deadline.Elapsed;
             if (remaining <= TimeSpan.Zero)
             {
@@ -459,14 +470,19 @@ public sealed class RingCollective : IDisposable
             Socket socket;
             try
             {
-                socket = listener.Accept(remaining);
+                // Poll in short slices so that a cancelled formation stops promptly.
+                socket = listener.Accept(remaining < AcceptSlice ? remaining : AcceptSlice);
             }
             catch (TimeoutException)
             {
                 continue;
             }
 
-            ConfigureSocket(socket, options);
+            // A connection that does not complete the handshake quickly is not a peer that is
+            // already trying to connect: bound the handshake so it cannot hold up the real one.
+            var handshakeTimeout = options.Timeout < HandshakeTimeout ? options.Timeout : HandshakeTimeout;
+            socket.ReceiveTimeout = (int)handshakeTimeout.TotalMilliseconds;
+            socket.SendTimeout = (int)handshakeTimeout.TotalMilliseconds;
             string? rejection;
             try
             {
@@ -479,11 +495,24 @@ public sealed class RingCollective : IDisposable
 
             if (rejection == null)
             {
+                ConfigureSocket(socket, options);
                 return socket;
             }
 
             onRejected?.Invoke($"Rejected a data-plane connection from {socket.RemoteEndPoint}: {rejection}.");
             socket.Dispose();
+        }
+    }
+
+    private static readonly TimeSpan AcceptSlice = TimeSpan.FromMilliseconds(200);
+
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
+
+    private static void ThrowIfCancelled(int peerRank, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            throw new CollectiveException("Ring formation was cancelled.", new OperationCanceledException(cancellationToken)) { PeerRank = peerRank };
         }
     }
 

@@ -69,12 +69,12 @@ public sealed record TrainingConfig(
             errors.Add($"--optimizer '{Optimizer}' is not available; use 'adam' or 'sgd'.");
         }
 
-        Positive(errors, "--workers", Workers);
-        Positive(errors, "--epochs", Epochs);
-        Positive(errors, "--batch-size", BatchSizePerWorker);
-        Positive(errors, "--hidden-size", HiddenSize);
-        Positive(errors, "--latent-size", LatentSize);
-        Positive(errors, "--threads", ThreadsPerWorker);
+        InRange(errors, "--workers", Workers, 1, 256);
+        InRange(errors, "--epochs", Epochs, 1, 1_000_000);
+        InRange(errors, "--batch-size", BatchSizePerWorker, 1, 65_536);
+        InRange(errors, "--hidden-size", HiddenSize, 1, 16_384);
+        InRange(errors, "--latent-size", LatentSize, 1, 4_096);
+        InRange(errors, "--threads", ThreadsPerWorker, 1, 256);
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
         {
             errors.Add($"--lr {Format(LearningRate)} is invalid; the learning rate must be a positive finite number such as 0.001.");
@@ -100,9 +100,9 @@ public sealed record TrainingConfig(
             errors.Add($"--test-limit {TestLimit} is invalid; use 0 for the whole test set or a positive count.");
         }
 
-        if (!(CollectiveTimeoutSeconds > 0) || double.IsInfinity(CollectiveTimeoutSeconds))
+        if (!(CollectiveTimeoutSeconds > 0) || CollectiveTimeoutSeconds > 86_400)
         {
-            errors.Add($"--collective-timeout {Format(CollectiveTimeoutSeconds)} is invalid; give a positive number of seconds.");
+            errors.Add($"--collective-timeout {Format(CollectiveTimeoutSeconds)} is invalid; give a number of seconds above 0 and at most 86400.");
         }
 
         if (ChecksumEverySteps < 0)
@@ -123,11 +123,11 @@ public sealed record TrainingConfig(
         return errors;
     }
 
-    private static void Positive(List<string> errors, string option, int value)
+    private static void InRange(List<string> errors, string option, int value, int minimum, int maximum)
     {
-        if (value < 1)
+        if (value < minimum || value > maximum)
         {
-            errors.Add($"{option} {value} is invalid; it must be at least 1.");
+            errors.Add($"{option} {value} is invalid; it must be from {minimum} to {maximum}.");
         }
     }
 

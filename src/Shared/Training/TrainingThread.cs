@@ -11,9 +11,15 @@ public sealed class TrainingThread : IDisposable
 {
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
+    private readonly Action<Exception> _onUnhandled;
 
-    public TrainingThread(string name)
+    /// <param name="onUnhandled">
+    /// Receives any exception that a work item lets escape. It must not throw. An unhandled
+    /// exception on a thread would end the process, so it never reaches the runtime.
+    /// </param>
+    public TrainingThread(string name, Action<Exception> onUnhandled)
     {
+        _onUnhandled = onUnhandled;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -37,7 +43,14 @@ public sealed class TrainingThread : IDisposable
     {
         foreach (var work in _work.GetConsumingEnumerable())
         {
-            work();
+            try
+            {
+                work();
+            }
+            catch (Exception error)
+            {
+                _onUnhandled(error);
+            }
         }
     }
 }

@@ -32,13 +32,13 @@ public sealed class ReplicaSession : IDisposable
     /// Forms the ring with the run's peers and loads the initial weights. Blocks until every peer
     /// has connected or the collective timeout has passed.
     /// </summary>
-    public static ReplicaSession Open(JoinRun run, ImageDataset data, DataPlaneListener listener, IActorRef coordinator, Action<string> onRejected)
+    public static ReplicaSession Open(JoinRun run, ImageDataset data, DataPlaneListener listener, IActorRef coordinator, Action<string> onRejected, CancellationToken cancellationToken)
     {
         var options = new CollectiveOptions(TimeSpan.FromSeconds(run.Config.CollectiveTimeoutSeconds))
         {
             Wire = Configuration.TrainingConfig.WireFormats[run.Config.WireFormat],
         };
-        var ring = RingCollective.Form(listener, run.Rank, run.Peers, run.RunSecret, options, onRejected);
+        var ring = RingCollective.Form(listener, run.Rank, run.Peers, run.RunSecret, options, onRejected, cancellationToken);
         try
         {
             var trainer = new ReplicaTrainer(run.Config, data.PixelsPerImage, run.InitialWeights);
