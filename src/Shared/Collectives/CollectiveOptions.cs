@@ -7,14 +7,14 @@ namespace DeepGen.Distributed.Collectives;
 /// </param>
 /// <param name="ChunkBytes">
 /// Transfer unit of the pipeline: a received chunk is summed while the next one is in flight.
-/// Values above <see cref="RingCollective.MaxInterleavedChunkBytes"/> are capped to it.
+/// It is capped at half of the socket buffers that the kernel grants.
 /// </param>
-public sealed record CollectiveOptions(TimeSpan Timeout, int ChunkBytes = 64 * 1024)
+public sealed record CollectiveOptions(TimeSpan Timeout, int ChunkBytes = 256 * 1024)
 {
     /// <summary>Element format on the wire; fp32 (exact) unless compression is requested.</summary>
     public WireFormat Wire { get; init; } = WireFormat.Fp32;
 
-    /// <summary>30 s timeout, 64 KiB chunks.</summary>
+    /// <summary>30 s timeout, 256 KiB chunks.</summary>
     public static CollectiveOptions Default { get; } = new(TimeSpan.FromSeconds(30));
 
     /// <summary>Checks the values and names the bad one.</summary>

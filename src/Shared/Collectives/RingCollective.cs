@@ -19,8 +19,6 @@ public sealed class RingCollective : IDisposable
 {
     private const int FrameHeaderBytes = 12;
 
-    /// <summary>Largest chunk sent before the matching receive; see <see cref="ExchangeChunks"/>.</summary>
-    public const int MaxInterleavedChunkBytes = 64 * 1024;
 
     private readonly Socket? _next;
     private readonly Socket? _previous;
@@ -40,7 +38,7 @@ public sealed class RingCollective : IDisposable
         _next = next;
         _previous = previous;
         _options = options;
-        var chunkBytes = Math.Min(options.ChunkBytes, MaxInterleavedChunkBytes);
+        var chunkBytes = InterleavedChunkBytes(options.ChunkBytes, next, previous);
         _scratch = new byte[chunkBytes];
         _decoded = new float[chunkBytes / sizeof(float)];
     }
@@ -240,10 +238,9 @@ public sealed class RingCollective : IDisposable
     /// overlaps the kernel's transfer of the next, and no thread hand-off is paid per collective.
     /// </summary>
     /// <remarks>
-    /// This cannot deadlock while one chunk fits in the kernel's socket buffers: every rank sends
-    /// chunk k before it waits for chunk k. <see cref="CollectiveOptions.ChunkBytes"/> is capped at
-    /// <see cref="MaxInterleavedChunkBytes"/> for that reason, well below Linux's default 208 KiB
-    /// send and receive buffers.
+    /// This cannot deadlock because a chunk fits in the sending socket's kernel buffer: a send
+    /// completes without the peer reading, and every rank sends chunk k before it waits for chunk k.
+    /// <see cref="InterleavedChunkBytes"/> sizes the chunks from the buffers the kernel granted.
     /// </remarks>
     private void ExchangeChunks(int sendSegment, ReadOnlySpan<float> send, int receiveSegment, Span<float> receive, bool accumulate, string operation)
     {
@@ -398,6 +395,21 @@ public sealed class RingCollective : IDisposable
         {
             accumulator[i] += addend[i];
         }
+    }
+
+    /// <summary>
+    /// Returns the requested chunk size, capped at half of the smaller kernel buffer of the two
+    /// sockets (Linux reports twice the size it grants for bookkeeping) and rounded to whole floats.
+    /// </summary>
+    private static int InterleavedChunkBytes(int requested, Socket? next, Socket? previous)
+    {
+        if (next is null || previous is null)
+        {
+            return requested;
+        }
+
+        var granted = Math.Min(next.SendBufferSize, previous.ReceiveBufferSize) / 2;
+        return Math.Max(4096, Math.Min(requested, granted)) / sizeof(float) * sizeof(float);
     }
 
     private static int Modulo(int value, int modulus) => ((value % modulus) + modulus) % modulus;
