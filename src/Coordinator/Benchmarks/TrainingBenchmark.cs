@@ -21,10 +21,10 @@ public static class TrainingBenchmark
     public static TrainingResult MeasureVae(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32)
     {
         var config = new TrainingConfig(Workers: workers, BatchSizePerWorker: batchPerWorker, ThreadsPerWorker: threads);
-        var initial = ReplicaTrainer.InitialWeights(config, data.PixelsPerImage);
+        var initial = VaeReplica.InitialWeights(config, data.PixelsPerImage);
         return Measure("vae", data, workers, threads, batchPerWorker, steps, wire, () =>
         {
-            var trainer = new ReplicaTrainer(config, data.PixelsPerImage, initial);
+            var trainer = new VaeReplica(config, data.PixelsPerImage, initial);
             return (trainer, (batch, step, rank, globalBatch, ring) =>
             {
                 var metrics = trainer.Step(data, batch, step, rank, workers, globalBatch, ring);
@@ -36,10 +36,10 @@ public static class TrainingBenchmark
     public static TrainingResult MeasureDcgan(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32)
     {
         var settings = new GanReplicaSettings(BatchSizePerWorker: batchPerWorker, ThreadsPerWorker: threads);
-        var (generator, discriminator) = GanReplicaTrainer.InitialWeights(settings);
+        var initial = GanReplica.InitialWeights(settings);
         return Measure("dcgan", data, workers, threads, batchPerWorker, steps, wire, () =>
         {
-            var trainer = new GanReplicaTrainer(settings, generator, discriminator);
+            var trainer = new GanReplica(settings, initial);
             return (trainer, (batch, step, rank, globalBatch, ring) =>
             {
                 var metrics = trainer.Step(data, batch, step, rank, workers, globalBatch, ring);

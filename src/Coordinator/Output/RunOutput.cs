@@ -21,8 +21,6 @@ public sealed class RunOutput : IDisposable
     private const string ConfigFileName = "config.json";
     private const string MetricsFileName = "metrics.csv";
     private const string EvaluationFileName = "evaluation.csv";
-    private const string MetricsHeader = "step,epoch,loss,reconstruction,kl,samples_per_second,step_seconds,allreduce_seconds";
-    private const string EvaluationHeader = "epoch,step,test_neg_elbo,test_reconstruction,test_kl";
 
     private readonly Lock gate = new();
     private readonly StreamWriter metrics;
@@ -65,8 +63,11 @@ public sealed class RunOutput : IDisposable
         try
         {
             var metricsPath = Path.Combine(fullPath, MetricsFileName);
-            metrics = CreateCsv(metricsPath, MetricsHeader, fullPath, overwrite: HoldsNoSteps(metricsPath, fullPath));
-            evaluation = CreateCsv(Path.Combine(fullPath, EvaluationFileName), EvaluationHeader, fullPath, overwrite: true);
+            var family = config.Family;
+            var metricsHeader = string.Join(',', new[] { "step", "epoch", "loss" }.Concat(family.StepTerms).Concat(["samples_per_second", "step_seconds", "allreduce_seconds"]));
+            var evaluationHeader = string.Join(',', new[] { "epoch", "step" }.Concat(family.EvaluationMetrics));
+            metrics = CreateCsv(metricsPath, metricsHeader, fullPath, overwrite: HoldsNoSteps(metricsPath, fullPath));
+            evaluation = CreateCsv(Path.Combine(fullPath, EvaluationFileName), evaluationHeader, fullPath, overwrite: true);
 
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(config, OutputJson.Indented);
             WriteAtomically(Path.Combine(fullPath, ConfigFileName), json);
@@ -88,18 +89,18 @@ public sealed class RunOutput : IDisposable
     /// <param name="step">Optimizer steps completed, counting this one.</param>
     /// <param name="epoch">Epoch the step belongs to.</param>
     /// <param name="loss">Training loss of the global batch.</param>
-    /// <param name="reconstruction">Reconstruction term per image, in nats.</param>
-    /// <param name="kl">KL term per image, in nats.</param>
+    /// <param name="terms">The model family's step terms, in header order.</param>
     /// <param name="samplesPerSecond">Global batch size divided by <paramref name="stepSeconds"/>.</param>
     /// <param name="stepSeconds">Wall-clock time of the whole step, in seconds.</param>
     /// <param name="allReduceSeconds">Time spent in the gradient all-reduce, in seconds.</param>
     public void AppendStep(
-        long step, int epoch, double loss, double reconstruction, double kl,
+        long step, int epoch, double loss, IReadOnlyList<double> terms,
         double samplesPerSecond, double stepSeconds, double allReduceSeconds)
     {
         string row = string.Join(',',
-            Format(step), Format(epoch), Format(loss), Format(reconstruction), Format(kl),
-            Format(samplesPerSecond), Format(stepSeconds), Format(allReduceSeconds));
+            new[] { Format(step), Format(epoch), Format(loss) }
+                .Concat(terms.Select(FormatDouble))
+                .Concat([Format(samplesPerSecond), Format(stepSeconds), Format(allReduceSeconds)]));
 
         lock (gate)
         {
@@ -113,15 +114,13 @@ public sealed class RunOutput : IDisposable
         }
     }
 
-    /// <summary>Appends one test-set evaluation to <c>evaluation.csv</c> and flushes it at once.</summary>
+    /// <summary>Appends one held-out evaluation to <c>evaluation.csv</c> and flushes it at once.</summary>
     /// <param name="epoch">Epochs completed when the weights were taken.</param>
     /// <param name="step">Optimizer steps completed when the weights were taken.</param>
-    /// <param name="negativeElbo">Negative ELBO per test image, in nats.</param>
-    /// <param name="reconstruction">Reconstruction term per test image, in nats.</param>
-    /// <param name="kl">KL term per test image, in nats.</param>
-    public void AppendEvaluation(int epoch, long step, double negativeElbo, double reconstruction, double kl)
+    /// <param name="values">The model family's evaluation metrics, in header order.</param>
+    public void AppendEvaluation(int epoch, long step, IReadOnlyList<double> values)
     {
-        string row = string.Join(',', Format(epoch), Format(step), Format(negativeElbo), Format(reconstruction), Format(kl));
+        string row = string.Join(',', new[] { Format(epoch), Format(step) }.Concat(values.Select(FormatDouble)));
 
         lock (gate)
         {
@@ -277,4 +276,6 @@ public sealed class RunOutput : IDisposable
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string FormatDouble(double value) => Format(value);
 }

@@ -245,7 +245,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _run.Ranks = decision.Ranks;
         _log.Info("Run {RunId}: ranks assigned: {Reason}", _run.RunId, decision.Reason);
 
-        var initialWeights = ReplicaTrainer.InitialWeights(_run.Config, _run.InputSize);
+        var initialWeights = VaeReplica.InitialWeights(_run.Config, _run.InputSize);
         var secret = RandomNumberGenerator.GetBytes(32);
         var peers = decision.Ranks.Select(w => w.Registration.DataPlane).ToList();
         var traceParent = Activity.Current?.Id;

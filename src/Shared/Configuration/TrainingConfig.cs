@@ -6,7 +6,7 @@ namespace DeepGen.Distributed.Configuration;
 /// Everything that defines a training run. It is written to the run folder and sent to every
 /// worker, so that all replicas train with the same settings.
 /// </summary>
-/// <param name="Model">Model family; only <c>vae</c> is available.</param>
+/// <param name="Model">Model family: <c>vae</c>, <c>autoencoder</c>, <c>gan</c> or <c>classifier</c>.</param>
 /// <param name="Workers">World size: the number of data-parallel workers.</param>
 /// <param name="Epochs">Passes over the training set.</param>
 /// <param name="BatchSizePerWorker">Samples per worker per step; the global batch is this times <paramref name="Workers"/>.</param>
@@ -24,6 +24,13 @@ namespace DeepGen.Distributed.Configuration;
 /// <param name="CollectiveTimeoutSeconds">How long a gradient all-reduce may wait for a peer.</param>
 /// <param name="ChecksumEverySteps">Compare a parameter checksum across replicas every N steps (0 = only at epoch ends).</param>
 /// <param name="WireFormat">Gradient format on the data plane: <c>fp32</c> (exact), <c>fp16</c> or <c>bf16</c> (half the bytes, rounded).</param>
+/// <param name="GanArchitecture"><c>dcgan</c> (with BatchNorm) or <c>mlp</c> (without).</param>
+/// <param name="DiscriminatorLearningRate">α_D of the GAN; 0 takes 2e-4.</param>
+/// <param name="GeneratorLearningRate">α_G of the GAN; 0 takes 2e-4.</param>
+/// <param name="DiscriminatorSteps">Discriminator steps before each generator step.</param>
+/// <param name="EvaluateEverySteps">Also evaluate a snapshot every N steps (0 = only at epoch ends).</param>
+/// <param name="FidClassifier">Checkpoint of the classifier whose features the GAN's Fréchet distance uses; empty skips it.</param>
+/// <param name="InjectNanAtStep">Fault injection for recovery tests: make the loss NaN at this step (0 = never).</param>
 public sealed record TrainingConfig(
     string Model = "vae",
     int Workers = 2,
@@ -42,8 +49,18 @@ public sealed record TrainingConfig(
     int ThreadsPerWorker = 1,
     double CollectiveTimeoutSeconds = 30,
     int ChecksumEverySteps = 0,
-    string WireFormat = "fp32")
+    string WireFormat = "fp32",
+    string GanArchitecture = "dcgan",
+    double DiscriminatorLearningRate = 0,
+    double GeneratorLearningRate = 0,
+    int DiscriminatorSteps = 1,
+    int EvaluateEverySteps = 0,
+    string FidClassifier = "",
+    long InjectNanAtStep = 0)
 {
+    /// <summary>The model family of <see cref="Model"/>.</summary>
+    public ModelFamily Family => ModelFamily.All[Model];
+
     /// <summary>Accepted values of <see cref="WireFormat"/>.</summary>
     public static readonly IReadOnlyDictionary<string, Collectives.WireFormat> WireFormats = new Dictionary<string, Collectives.WireFormat>(StringComparer.Ordinal)
     {
@@ -59,9 +76,38 @@ public sealed record TrainingConfig(
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!string.Equals(Model, "vae", StringComparison.Ordinal))
+        if (!ModelFamily.All.ContainsKey(Model))
         {
-            errors.Add($"--model '{Model}' is not available; use 'vae'.");
+            errors.Add($"--model '{Model}' is not available; use one of {string.Join(", ", ModelFamily.All.Keys)}.");
+        }
+
+        if (GanArchitecture is not ("dcgan" or "mlp"))
+        {
+            errors.Add($"--gan-architecture '{GanArchitecture}' is not available; use dcgan or mlp.");
+        }
+
+        foreach (var (option, rate) in new[] { ("--lr-discriminator", DiscriminatorLearningRate), ("--lr-generator", GeneratorLearningRate) })
+        {
+            if (!(rate >= 0) || double.IsInfinity(rate))
+            {
+                errors.Add($"{option} {Format(rate)} is invalid; give a positive learning rate such as 0.0002, or 0 for the default.");
+            }
+        }
+
+        InRange(errors, "--d-steps", DiscriminatorSteps, 1, 100);
+        if (EvaluateEverySteps < 0)
+        {
+            errors.Add($"--eval-every {EvaluateEverySteps} is invalid; use 0 (epoch ends only) or a positive step count.");
+        }
+
+        if (FidClassifier.Length > 0 && !File.Exists(FidClassifier))
+        {
+            errors.Add($"--fid-classifier {FidClassifier} does not exist; train one with 'deepgen train --model classifier' and pass its checkpoints/final.ckpt, or omit the option.");
+        }
+
+        if (InjectNanAtStep < 0)
+        {
+            errors.Add($"--inject-nan-at-step {InjectNanAtStep} is invalid; use 0 (never) or a step number.");
         }
 
         if (!string.Equals(Optimizer, "adam", StringComparison.Ordinal) && !string.Equals(Optimizer, "sgd", StringComparison.Ordinal))

@@ -11,16 +11,21 @@ namespace DeepGen.Distributed.Messages;
 public sealed record StartRun(TrainingConfig Config, string RunDirectory, IRunObserver Observer, TimeSpan WorkerWaitTimeout);
 
 /// <summary>Reply to <see cref="StartRun"/>'s sender when the run has finished every epoch.</summary>
-public sealed record RunCompleted(string RunId, string RunDirectory, long Steps, double? FinalTestNegativeElbo);
+/// <param name="FinalEvaluation">Metrics of the last epoch's evaluation, when it finished.</param>
+public sealed record RunCompleted(string RunId, string RunDirectory, long Steps, EpochEvaluation? FinalEvaluation);
 
 /// <summary>Reply to <see cref="StartRun"/>'s sender when the run stopped before its last epoch.</summary>
 public sealed record RunFailed(string RunId, string Reason);
 
-/// <summary>Test-set metrics of the VAE after an epoch.</summary>
-/// <param name="NegativeElbo">Test-set negative ELBO, nats per image.</param>
-/// <param name="Reconstruction">Its reconstruction term, nats per image.</param>
-/// <param name="Kl">Its KL term, nats per image.</param>
-public sealed record EpochEvaluation(int Epoch, long Step, double NegativeElbo, double Reconstruction, double Kl);
+/// <summary>Held-out metrics of a weight snapshot.</summary>
+/// <param name="Epoch">Epochs completed when the weights were taken.</param>
+/// <param name="Names">Metric names (<see cref="Configuration.ModelFamily.EvaluationMetrics"/>).</param>
+/// <param name="Values">Metric values, in the order of <paramref name="Names"/>.</param>
+public sealed record EpochEvaluation(int Epoch, long Step, IReadOnlyList<string> Names, IReadOnlyList<double> Values)
+{
+    /// <summary>The value of metric <paramref name="name"/>.</summary>
+    public double this[string name] => Values[Names.ToList().IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException($"No metric named {name}.")];
+}
 
 /// <summary>Receives the progress of a run, on the coordinator's thread: implementations must return quickly.</summary>
 public interface IRunObserver

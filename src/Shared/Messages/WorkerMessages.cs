@@ -42,9 +42,8 @@ public sealed record TrainEpoch(string RunId, int Epoch, long FirstStep, string?
 /// batch (they travel in the gradient all-reduce), so they are equal on every rank.
 /// </summary>
 /// <param name="Step">Global step number, from 1.</param>
-/// <param name="Loss">Training objective per image: (reconstruction + β·KL)/batch + penalty.</param>
-/// <param name="Reconstruction">Bernoulli reconstruction term per image, in nats.</param>
-/// <param name="Kl">KL(q(z|x) ‖ N(0, I)) per image, in nats.</param>
+/// <param name="Loss">Training objective per image, for example (reconstruction + β·KL)/batch + penalty for the VAE.</param>
+/// <param name="Terms">The model family's step terms (<see cref="Configuration.ModelFamily.StepTerms"/>), in that order.</param>
 /// <param name="Samples">Images in the global batch of this step.</param>
 /// <param name="StepSeconds">Wall time of the step on this rank.</param>
 /// <param name="AllReduceSeconds">Part of <paramref name="StepSeconds"/> spent in the gradient all-reduce.</param>
@@ -54,11 +53,13 @@ public sealed record StepCompleted(
     long Step,
     int Epoch,
     double Loss,
-    double Reconstruction,
-    double Kl,
+    IReadOnlyList<double> Terms,
     int Samples,
     double StepSeconds,
     double AllReduceSeconds) : IClusterMessage;
+
+/// <summary>Rank 0's weights after <paramref name="Step"/>, sent every <c>--eval-every</c> steps for evaluation while training goes on.</summary>
+public sealed record WeightsSnapshot(string RunId, int Epoch, long Step, byte[] Weights) : IClusterMessage;
 
 /// <summary>Replicas report a parameter checksum so that the coordinator can check they are identical.</summary>
 public sealed record ParameterChecksum(string RunId, int Rank, long Step, string Checksum) : IClusterMessage;

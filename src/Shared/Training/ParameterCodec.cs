@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace DeepGen.Distributed.Training;
 
 /// <summary>
-/// Binary form of a module's parameters: the magic "DGPW", a version, the parameter count, then per
-/// parameter its name, shape and fp32 data in native (little-endian) order. Used for the initial
-/// weights, epoch snapshots and checkpoints.
+/// Binary form of a module's state: the magic "DGPW", a version, the tensor count, then per tensor
+/// its name, shape and fp32 data in native (little-endian) order. The state is every parameter
+/// followed by every floating-point buffer (BatchNorm running statistics); integer buffers such as
+/// BatchNorm's batch counter are left out. Used for the initial weights, snapshots and checkpoints.
 /// </summary>
 public static class ParameterCodec
 {
@@ -21,7 +22,7 @@ public static class ParameterCodec
     {
         using var stream = new MemoryStream();
         Span<byte> word = stackalloc byte[8];
-        var parameters = module.named_parameters().ToList();
+        var parameters = State(module);
         BinaryPrimitives.WriteUInt32BigEndian(word, Magic);
         stream.Write(word[..4]);
         BinaryPrimitives.WriteInt32LittleEndian(word, Version);
@@ -66,7 +67,7 @@ public static class ParameterCodec
             throw new InvalidDataException($"Parameter blob version {version} is not supported; this build reads version {Version}.");
         }
 
-        var parameters = module.named_parameters().ToList();
+        var parameters = State(module);
         var count = reader.ReadInt32();
         if (count != parameters.Count)
         {
@@ -100,17 +101,25 @@ public static class ParameterCodec
         }
     }
 
-    /// <summary>SHA-256 of the parameters' raw bytes, as lowercase hex. Equal checksums mean bitwise-equal replicas.</summary>
+    /// <summary>SHA-256 of the state's raw bytes, as lowercase hex. Equal checksums mean bitwise-equal replicas.</summary>
     public static string Checksum(nn.Module module)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var parameter in module.parameters())
+        foreach (var (_, parameter) in State(module))
         {
             using var contiguous = parameter.detach().contiguous();
             hash.AppendData(contiguous.bytes);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Returns the parameters, then the fp32 buffers, with their qualified names.</summary>
+    private static List<(string Name, Tensor Tensor)> State(nn.Module module)
+    {
+        var state = module.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        state.AddRange(module.named_buffers().Where(b => b.buffer.dtype == ScalarType.Float32).Select(b => (b.name, b.buffer)));
+        return state;
     }
 
     private ref struct SpanReader(ReadOnlySpan<byte> data)

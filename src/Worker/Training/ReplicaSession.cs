@@ -15,10 +15,10 @@ public sealed class ReplicaSession : IDisposable
     private readonly ImageDataset _data;
     private readonly DistributedSampler _sampler;
     private readonly RingCollective _ring;
-    private readonly ReplicaTrainer _trainer;
+    private readonly IReplica _trainer;
     private readonly IActorRef _coordinator;
 
-    private ReplicaSession(JoinRun run, ImageDataset data, RingCollective ring, ReplicaTrainer trainer, IActorRef coordinator)
+    private ReplicaSession(JoinRun run, ImageDataset data, RingCollective ring, IReplica trainer, IActorRef coordinator)
     {
         _run = run;
         _data = data;
@@ -41,7 +41,7 @@ public sealed class ReplicaSession : IDisposable
         var ring = RingCollective.Form(listener, run.Rank, run.Peers, run.RunSecret, options, onRejected, cancellationToken);
         try
         {
-            var trainer = new ReplicaTrainer(run.Config, data.PixelsPerImage, run.InitialWeights);
+            var trainer = ReplicaFactory.Create(run.Config, data.Rows, data.Columns, run.InitialWeights);
             return new ReplicaSession(run, data, ring, trainer, coordinator);
         }
         catch
@@ -70,8 +70,12 @@ public sealed class ReplicaSession : IDisposable
             var globalBatch = _sampler.GlobalBatchSize(s, batchSize);
             var metrics = _trainer.Step(_data, batch, step, _run.Rank, _run.Peers.Count, globalBatch, _ring);
             _coordinator.Tell(new StepCompleted(
-                _run.RunId, _run.Rank, step, command.Epoch, metrics.Loss, metrics.Reconstruction, metrics.Kl,
+                _run.RunId, _run.Rank, step, command.Epoch, metrics.Loss, metrics.Terms,
                 metrics.Samples, metrics.StepSeconds, metrics.AllReduceSeconds));
+            if (_run.Rank == 0 && _run.Config.EvaluateEverySteps > 0 && step % _run.Config.EvaluateEverySteps == 0 && s < steps - 1)
+            {
+                _coordinator.Tell(new WeightsSnapshot(_run.RunId, command.Epoch, step, _trainer.Weights()));
+            }
             if (checksumEvery > 0 && step % checksumEvery == 0)
             {
                 _coordinator.Tell(new ParameterChecksum(_run.RunId, _run.Rank, step, _trainer.Checksum()));

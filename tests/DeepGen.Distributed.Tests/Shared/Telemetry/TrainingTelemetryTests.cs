@@ -33,14 +33,14 @@ public sealed class TrainingTelemetryTests
         TorchRuntime.EnsureLoaded();
         var data = FashionMnist.Load(FashionMnist.DefaultDirectory, DatasetSplit.Test).Slice(0, 64);
         var config = new TrainingConfig(Workers: 2, BatchSizePerWorker: 16);
-        var initial = ReplicaTrainer.InitialWeights(config, data.PixelsPerImage);
+        var initial = VaeReplica.InitialWeights(config, data.PixelsPerImage);
         var sampler = new DistributedSampler(data.Count, 2, config.Seed);
         var ring = LoopbackRing.Form(2);
         try
         {
             LoopbackRing.RunOnEveryRank(ring, r =>
             {
-                using var trainer = new ReplicaTrainer(config, data.PixelsPerImage, initial);
+                using var trainer = new VaeReplica(config, data.PixelsPerImage, initial);
                 return trainer.Step(data, sampler.Batch(1, r.Rank, 0, 16), 1, r.Rank, 2, sampler.GlobalBatchSize(0, 16), r);
             });
         }

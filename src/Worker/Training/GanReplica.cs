@@ -9,10 +9,13 @@ using static TorchSharp.torch;
 
 namespace DeepGen.Distributed.Worker.Training;
 
-/// <summary>Settings of a data-parallel DCGAN replica.</summary>
+/// <summary>Settings of a data-parallel GAN replica.</summary>
+/// <param name="Architecture"><c>dcgan</c> or <c>mlp</c>.</param>
 /// <param name="DiscriminatorLearningRate">α_D.</param>
 /// <param name="GeneratorLearningRate">α_G.</param>
 /// <param name="Beta1">Adam's β₁ for both optimizers (0.5 is the DCGAN convention).</param>
+/// <param name="DiscriminatorSteps">Discriminator steps before each generator step.</param>
+/// <param name="InjectNanAtStep">Fault injection: make the discriminator loss NaN at this step (0 = never).</param>
 public sealed record GanReplicaSettings(
     int BatchSizePerWorker = 64,
     int Seed = 1,
@@ -20,15 +23,15 @@ public sealed record GanReplicaSettings(
     double DiscriminatorLearningRate = 2e-4,
     double GeneratorLearningRate = 2e-4,
     double Beta1 = 0.5,
-    int ThreadsPerWorker = 1);
-
-/// <summary>Losses of one GAN iteration, averaged over the global batch.</summary>
-public sealed record GanStepMetrics(double DiscriminatorLoss, double GeneratorLoss, int Samples, double StepSeconds, double AllReduceSeconds);
+    int ThreadsPerWorker = 1,
+    string Architecture = "dcgan",
+    int DiscriminatorSteps = 1,
+    long InjectNanAtStep = 0);
 
 /// <summary>
-/// One data-parallel DCGAN replica. Each iteration takes one discriminator step, then one generator
-/// step. Both the D and the G gradients are summed over the ring before their optimizer steps, so
-/// both optimizers apply the same update on every rank.
+/// One data-parallel GAN replica. Each iteration takes <see cref="GanReplicaSettings.DiscriminatorSteps"/>
+/// discriminator steps, then one generator step. Both the D and the G gradients are summed over
+/// the ring before their optimizer steps, so both optimizers apply the same update on every rank.
 /// </summary>
 /// <remarks>
 /// BatchNorm running statistics are buffers, not gradients: each replica updates them from its own
@@ -37,7 +40,7 @@ public sealed record GanStepMetrics(double DiscriminatorLoss, double GeneratorLo
 /// keeps every replica's buffers identical; evaluation therefore sees the mean statistics of all
 /// shards. Not thread-safe: one dedicated thread must own the replica.
 /// </remarks>
-public sealed class GanReplicaTrainer : IDisposable
+public sealed class GanReplica : IReplica
 {
     private readonly GanReplicaSettings _settings;
     private readonly FlatAdam _discriminatorOptimizer;
@@ -48,17 +51,13 @@ public sealed class GanReplicaTrainer : IDisposable
     private readonly int _runningStatisticsLength;
     private readonly Dictionary<int, Tensor> _inputs = [];
 
-    public GanReplicaTrainer(GanReplicaSettings settings, ReadOnlySpan<byte> generatorWeights, ReadOnlySpan<byte> discriminatorWeights)
+    public GanReplica(GanReplicaSettings settings, ReadOnlySpan<byte> weights)
     {
         _settings = settings;
         torch.set_num_threads(settings.ThreadsPerWorker);
-        var options = new DcganOptions(settings.LatentSize);
-        Generator = new DcganGenerator(options);
-        Discriminator = new DcganDiscriminator(options);
-        ParameterCodec.Decode(generatorWeights, Generator);
-        ParameterCodec.Decode(discriminatorWeights, Discriminator);
-        Generator.train();
-        Discriminator.train();
+        Networks = new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize));
+        ParameterCodec.Decode(weights, Networks);
+        Networks.train();
 
         var discriminatorParameters = Discriminator.parameters().ToList();
         var generatorParameters = Generator.parameters().ToList();
@@ -70,32 +69,41 @@ public sealed class GanReplicaTrainer : IDisposable
         _generatorBucket = new GradientBucket(generatorParameters, extraSlots: 1 + _runningStatisticsLength);
     }
 
-    public DcganGenerator Generator { get; }
+    /// <summary>The generator and the discriminator.</summary>
+    public GanNetworks Networks { get; }
 
-    public DcganDiscriminator Discriminator { get; }
+    private nn.Module<Tensor, Tensor> Generator => Networks.Generator;
 
-    /// <summary>Creates both networks with the seed and returns their encoded initial parameters.</summary>
-    public static (byte[] Generator, byte[] Discriminator) InitialWeights(GanReplicaSettings settings)
+    private nn.Module<Tensor, Tensor> Discriminator => Networks.Discriminator;
+
+    /// <summary>Creates both networks with the seed and returns their encoded initial state.</summary>
+    public static byte[] InitialWeights(GanReplicaSettings settings)
     {
         torch.manual_seed(settings.Seed);
-        var options = new DcganOptions(settings.LatentSize);
-        using var generator = new DcganGenerator(options);
-        using var discriminator = new DcganDiscriminator(options);
-        return (ParameterCodec.Encode(generator), ParameterCodec.Encode(discriminator));
+        using var networks = new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize));
+        return ParameterCodec.Encode(networks);
     }
+
+    /// <inheritdoc />
+    public string Checksum() => ParameterCodec.Checksum(Networks);
+
+    /// <inheritdoc />
+    public byte[] Weights() => ParameterCodec.Encode(Networks);
 
     /// <summary>
     /// Runs one iteration on this rank's real images: a D step on real and generated images, then a
     /// G step with the non-saturating loss. A synchronisation point with two all-reduces.
     /// </summary>
-    /// <param name="batch">Indices of this rank's real images; BatchNorm needs at least 2.</param>
+    /// <param name="batch">Indices of this rank's real images; the DCGAN's BatchNorm needs at least 2.</param>
     /// <param name="step">Global iteration number, from 1; it seeds the latent noise.</param>
     /// <param name="globalBatchSize">Real images in this iteration over all ranks.</param>
-    public GanStepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
+    public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
-        if (batch.Length < 2)
+        if (batch.Length < 2 && _settings.Architecture == "dcgan")
         {
-            throw new ArgumentException($"A DCGAN replica needs at least 2 images per step for BatchNorm, got {batch.Length}; lower the world size or raise the batch size.", nameof(batch));
+            // NOTE: The sampler's last step of an epoch can leave a rank with fewer than 2 images;
+            // a DCGAN run fails there. Choose a batch size that divides the shard, or the mlp architecture.
+            throw new ArgumentException($"A DCGAN replica needs at least 2 images per step for BatchNorm, got {batch.Length} at step {step}; choose a --batch-size that leaves at least 2 images per rank in the last step, or --gan-architecture mlp.", nameof(batch));
         }
 
         var clock = Stopwatch.StartNew();
@@ -107,19 +115,27 @@ public sealed class GanReplicaTrainer : IDisposable
             real.mul_(2).sub_(1);
         }
 
-        var z = Noise(step, rank, worldSize, batch.Length);
-        var fake = Generator.call(z);
+        var reduceClock = new Stopwatch();
+        var allReduceSeconds = 0.0;
+        Tensor fake = null!;
+        for (var k = 0; k < _settings.DiscriminatorSteps; k++)
+        {
+            // Every discriminator step sees fresh generated images; the last ones also train G.
+            var z = Noise(step, k, rank, worldSize, batch.Length);
+            fake = Generator.call(z);
 
-        // Discriminator step: J_D on real and generated images, the generator held fixed.
-        Discriminator.zero_grad();
-        var discriminatorLoss = GanLosses.DiscriminatorLossSum(Discriminator.call(real), Discriminator.call(fake.detach())) / globalBatchSize;
-        discriminatorLoss.backward();
-        _discriminatorBucket.Gather();
-        _discriminatorBucket.Extras[0] = discriminatorLoss.item<float>();
-        var reduceClock = Stopwatch.StartNew();
-        ring.AllReduceSum(_discriminatorBucket.Buffer);
-        var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
-        _discriminatorOptimizer.Step(_discriminatorBucket.Buffer);
+            // Discriminator step: J_D on real and generated images, the generator held fixed.
+            Discriminator.zero_grad();
+            var discriminatorLoss = GanLosses.DiscriminatorLossSum(Discriminator.call(real), Discriminator.call(fake.detach())) / globalBatchSize;
+            discriminatorLoss.backward();
+            _discriminatorBucket.Gather();
+            _discriminatorBucket.Extras[0] = step == _settings.InjectNanAtStep ? float.NaN : discriminatorLoss.item<float>();
+            reduceClock.Restart();
+            ring.AllReduceSum(_discriminatorBucket.Buffer);
+            allReduceSeconds += reduceClock.Elapsed.TotalSeconds;
+            ThrowIfNotFinite("discriminator loss J_D", _discriminatorBucket.Extras[0], step);
+            _discriminatorOptimizer.Step(_discriminatorBucket.Buffer);
+        }
 
         // Generator step: non-saturating J_G through the updated discriminator.
         Generator.zero_grad();
@@ -136,12 +152,16 @@ public sealed class GanReplicaTrainer : IDisposable
 
         var d = (double)_discriminatorBucket.Extras[0];
         var g = (double)_generatorBucket.Extras[0];
-        if (!double.IsFinite(d) || !double.IsFinite(g))
-        {
-            throw new ArithmeticException($"A GAN loss is not finite at step {step}: J_D = {d}, J_G = {g}; lower the learning rates.");
-        }
+        ThrowIfNotFinite("generator loss J_G", g, step);
+        return new StepMetrics(d + g, [d, g], globalBatchSize, clock.Elapsed.TotalSeconds, allReduceSeconds);
+    }
 
-        return new GanStepMetrics(d, g, globalBatchSize, clock.Elapsed.TotalSeconds, allReduceSeconds);
+    private static void ThrowIfNotFinite(string name, double value, long step)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new ArithmeticException($"The {name} is {value} at step {step}; lower --lr-discriminator and --lr-generator.");
+        }
     }
 
     /// <inheritdoc />
@@ -152,8 +172,7 @@ public sealed class GanReplicaTrainer : IDisposable
             input.Dispose();
         }
 
-        Generator.Dispose();
-        Discriminator.Dispose();
+        Networks.Dispose();
     }
 
     private void CopyRunningStatistics(Span<float> destination)
@@ -183,11 +202,12 @@ public sealed class GanReplicaTrainer : IDisposable
         }
     }
 
-    /// <summary>Latent noise of this rank's rows of the global batch; see <see cref="ReplicaTrainer"/> for the row layout.</summary>
-    private Tensor Noise(long step, int rank, int worldSize, int count)
+    /// <summary>Latent noise of this rank's rows of the global batch; see <see cref="VaeReplica"/> for the row layout.</summary>
+    private Tensor Noise(long step, int discriminatorStep, int rank, int worldSize, int count)
     {
         var capacity = (long)_settings.BatchSizePerWorker * worldSize;
-        using var generator = new Generator(unchecked((ulong)_settings.Seed * 0x9E3779B97F4A7C15UL + (ulong)step));
+        var seed = unchecked((ulong)_settings.Seed * 0x9E3779B97F4A7C15UL + (ulong)step * 131 + (ulong)discriminatorStep);
+        using var generator = new Generator(seed);
         var all = torch.randn([capacity, _settings.LatentSize], generator: generator);
         return all[TensorIndex.Slice(rank, rank + ((long)count - 1) * worldSize + 1, worldSize)];
     }

@@ -11,13 +11,6 @@ using static TorchSharp.torch;
 
 namespace DeepGen.Distributed.Worker.Training;
 
-/// <summary>Loss terms of one step, averaged over the global batch.</summary>
-/// <param name="Loss">Training objective per image.</param>
-/// <param name="Reconstruction">Reconstruction term per image, nats.</param>
-/// <param name="Kl">KL term per image, nats.</param>
-/// <param name="Samples">Images in the global batch.</param>
-public sealed record StepMetrics(double Loss, double Reconstruction, double Kl, int Samples, double StepSeconds, double AllReduceSeconds);
-
 /// <summary>
 /// One data-parallel VAE replica: its model, optimizer and the training step. Every rank runs the
 /// same steps. Gradients are summed across ranks with the ring all-reduce before the optimizer
@@ -27,7 +20,7 @@ public sealed record StepMetrics(double Loss, double Reconstruction, double Kl, 
 /// Not thread-safe: libtorch's grad mode and TorchSharp's dispose scopes are per thread, so one
 /// dedicated thread must create the replica and run every step.
 /// </remarks>
-public sealed class ReplicaTrainer : IDisposable
+public sealed class VaeReplica : IReplica
 {
     private const int LossSlot = 0;
     private const int ReconstructionSlot = 1;
@@ -41,7 +34,7 @@ public sealed class ReplicaTrainer : IDisposable
 
     /// <param name="inputSize">Pixels per image.</param>
     /// <param name="initialWeights">Parameters to start from, as produced by <see cref="ParameterCodec.Encode"/>.</param>
-    public ReplicaTrainer(TrainingConfig config, int inputSize, ReadOnlySpan<byte> initialWeights)
+    public VaeReplica(TrainingConfig config, int inputSize, ReadOnlySpan<byte> initialWeights)
     {
         _config = config;
 
@@ -100,7 +93,7 @@ public sealed class ReplicaTrainer : IDisposable
         // pass staged by hand with torch.autograd.grad.
         _bucket.Gather();
         var extras = _bucket.Extras;
-        extras[LossSlot] = terms.Loss.item<float>();
+        extras[LossSlot] = step == _config.InjectNanAtStep ? float.NaN : terms.Loss.item<float>();
         extras[ReconstructionSlot] = terms.Reconstruction.item<float>() / globalBatchSize;
         extras[KlSlot] = terms.Kl.item<float>() / globalBatchSize;
         var reduceClock = Stopwatch.StartNew();
@@ -121,7 +114,7 @@ public sealed class ReplicaTrainer : IDisposable
         DeepGenTelemetry.StepDuration.Record(seconds);
         DeepGenTelemetry.AllReduceDuration.Record(allReduceSeconds);
         DeepGenTelemetry.Samples.Add(batch.Length);
-        return new StepMetrics(loss, _bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot], globalBatchSize, seconds, allReduceSeconds);
+        return new StepMetrics(loss, [_bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot]], globalBatchSize, seconds, allReduceSeconds);
     }
 
     /// <summary>SHA-256 of the replica's parameters.</summary>

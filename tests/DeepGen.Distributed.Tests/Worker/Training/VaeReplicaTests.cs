@@ -8,7 +8,7 @@ using DeepGen.Distributed.Worker.Training;
 
 namespace DeepGen.Distributed.Tests.Worker.Training;
 
-public sealed class ReplicaTrainerTests
+public sealed class VaeReplicaTests
 {
     private static readonly Lazy<ImageDataset> TrainingSlice = new(() => FashionMnist.Load(FashionMnist.DefaultDirectory, DatasetSplit.Train).Slice(0, 2048));
 
@@ -22,7 +22,7 @@ public sealed class ReplicaTrainerTests
         var data = TrainingSlice.Value;
         var config = new TrainingConfig(Optimizer: optimizer, LearningRate: learningRate, BatchSizePerWorker: halfBatch, Workers: 2, Seed: 7, WeightDecay: 1e-4);
         TorchRuntime.EnsureLoaded();
-        var initial = ReplicaTrainer.InitialWeights(config, data.PixelsPerImage);
+        var initial = VaeReplica.InitialWeights(config, data.PixelsPerImage);
 
         var single = Train(config with { Workers = 1, BatchSizePerWorker = 2 * halfBatch }, data, initial, steps, LoopbackRing.Form(1));
         var pair = Train(config, data, initial, steps, LoopbackRing.Form(2));
@@ -41,7 +41,7 @@ public sealed class ReplicaTrainerTests
         var data = TrainingSlice.Value.Slice(0, 101);
         var config = new TrainingConfig(BatchSizePerWorker: 16, Workers: 3, Seed: 3);
         TorchRuntime.EnsureLoaded();
-        var initial = ReplicaTrainer.InitialWeights(config, data.PixelsPerImage);
+        var initial = VaeReplica.InitialWeights(config, data.PixelsPerImage);
         var sampler = new DistributedSampler(data.Count, 3, config.Seed);
 
         var results = Train(config, data, initial, sampler.StepsPerEpoch(16), LoopbackRing.Form(3));
@@ -59,7 +59,7 @@ public sealed class ReplicaTrainerTests
         {
             return LoopbackRing.RunOnEveryRank(ring, r =>
             {
-                using var trainer = new ReplicaTrainer(config, data.PixelsPerImage, initial);
+                using var trainer = new VaeReplica(config, data.PixelsPerImage, initial);
                 var samples = 0;
                 for (var s = 0; s < steps; s++)
                 {
