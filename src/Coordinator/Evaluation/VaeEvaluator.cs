@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Imaging;
 using DeepGen.Distributed.Models;
@@ -15,7 +16,7 @@ namespace DeepGen.Distributed.Coordinator.Evaluation;
 /// Not thread-safe. Call every member, the constructor included, from one thread, because TorchSharp's
 /// no-grad mode is per thread and the model is shared between calls. All work runs on the calling thread.
 /// </remarks>
-public sealed class VaeEvaluator : IDisposable
+public sealed class VaeEvaluator : IEvaluator
 {
     /// <summary>Test images per forward pass in <see cref="Evaluate"/>.</summary>
     public const int BatchSize = 1000;
@@ -27,7 +28,7 @@ public sealed class VaeEvaluator : IDisposable
     public const int SampleCount = 64;
 
     /// <summary>Tiles per row in both preview grids.</summary>
-    public const int GridColumns = 8;
+    public const int GridColumns = EvaluationImages.GridColumns;
 
     private readonly ImageDataset testSet;
     private readonly int seed;
@@ -127,18 +128,7 @@ public sealed class VaeEvaluator : IDisposable
     }
 
     /// <summary>Copies <paramref name="count"/> test images from <paramref name="first"/> on into a [count, D] tensor in [0, 1].</summary>
-    private Tensor LoadImages(int first, int count)
-    {
-        var indices = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            indices[i] = first + i;
-        }
-
-        var pixels = new float[(long)count * testSet.PixelsPerImage];
-        testSet.CopyNormalized(indices, pixels);
-        return torch.tensor(pixels, [count, testSet.PixelsPerImage]);
-    }
+    private Tensor LoadImages(int first, int count) => EvaluationImages.Load(testSet, first, count, asImages: false);
 
     private int ReconstructionTileCount()
     {
@@ -152,31 +142,13 @@ public sealed class VaeEvaluator : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         int originalCount = Math.Min(ReconstructionCount, testSet.Count);
-        int pixelsPerImage = testSet.PixelsPerImage;
 
         var images = LoadImages(0, originalCount);
         var (mean, _) = model.Encode(images);
-        var logits = model.Decode(mean);
-        var reconstructions = torch.sigmoid(logits);
+        var reconstructions = torch.sigmoid(model.Decode(mean));
 
-        float[] originalPixels = images.data<float>().ToArray();
-        float[] reconstructedPixels = reconstructions.contiguous().data<float>().ToArray();
-        var tiles = new float[(long)ReconstructionTileCount() * pixelsPerImage];
-
-        for (int image = 0; image < originalCount; image++)
-        {
-            int pairRow = image / GridColumns;
-            int column = image % GridColumns;
-            int originalTile = (2 * pairRow * GridColumns) + column;
-            int reconstructionTile = originalTile + GridColumns;
-
-            originalPixels.AsSpan(image * pixelsPerImage, pixelsPerImage)
-                .CopyTo(tiles.AsSpan(originalTile * pixelsPerImage));
-            reconstructedPixels.AsSpan(image * pixelsPerImage, pixelsPerImage)
-                .CopyTo(tiles.AsSpan(reconstructionTile * pixelsPerImage));
-        }
-
-        return tiles;
+        return EvaluationImages.InterleaveReconstructions(
+            images.data<float>().ToArray(), reconstructions.contiguous().data<float>().ToArray(), originalCount, testSet.PixelsPerImage).Tiles;
     }
 
     /// <summary>Returns <see cref="SampleCount"/> images decoded from z ~ N(0, I), image after image, in [0, 1].</summary>
@@ -191,9 +163,14 @@ public sealed class VaeEvaluator : IDisposable
         return samples.contiguous().data<float>().ToArray();
     }
 
-    private void WriteGrid(string path, float[] tiles, int tileCount)
+    private void WriteGrid(string path, float[] tiles, int tileCount) => EvaluationImages.WriteGrid(path, tiles, tileCount, testSet.Rows, testSet.Columns);
+
+    IReadOnlyList<double> IEvaluator.Evaluate(ReadOnlySpan<byte> weights)
     {
-        var (width, height, pixels) = ImageGrid.Compose(tiles, tileCount, testSet.Rows, testSet.Columns, GridColumns);
-        PngWriter.WriteGrayscale(path, width, height, pixels);
+        var (negativeElbo, reconstruction, kl) = Evaluate(weights);
+        return [negativeElbo, reconstruction, kl];
     }
+
+    void IEvaluator.WriteImages(ReadOnlySpan<byte> weights, RunOutput output, int epoch) =>
+        WriteImages(weights, output.ImagePath("reconstructions", epoch), output.ImagePath("samples", epoch));
 }

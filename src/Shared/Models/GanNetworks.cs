@@ -18,6 +18,7 @@ public sealed class GanNetworks : nn.Module
         (generator, discriminator) = architecture switch
         {
             "dcgan" => ((nn.Module<Tensor, Tensor>)new DcganGenerator(options), (nn.Module<Tensor, Tensor>)new DcganDiscriminator(options)),
+            "mlp" => (new MlpGanGenerator(options), new MlpGanDiscriminator(options)),
             _ => throw new ArgumentException($"GAN architecture '{architecture}' is not available; use dcgan or mlp.", nameof(architecture)),
         };
         RegisterComponents();

@@ -10,6 +10,8 @@ public static class ReplicaFactory
     {
         "vae" => VaeReplica.InitialWeights(config, rows * columns),
         "gan" => GanReplica.InitialWeights(GanSettings(config)),
+        "autoencoder" => AutoencoderReplica.InitialWeights(config, rows * columns),
+        "classifier" => ClassifierReplica.InitialWeights(config),
         _ => throw new ArgumentException($"Model '{config.Model}' has no data-parallel replica.", nameof(config)),
     };
 
@@ -18,6 +20,8 @@ public static class ReplicaFactory
     {
         "vae" => new VaeReplica(config, rows * columns, weights),
         "gan" => new GanReplica(GanSettings(config), weights),
+        "autoencoder" => new AutoencoderReplica(config, rows * columns, weights),
+        "classifier" => new ClassifierReplica(config, weights),
         _ => throw new ArgumentException($"Model '{config.Model}' has no data-parallel replica.", nameof(config)),
     };
 

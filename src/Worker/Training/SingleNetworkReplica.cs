@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DeepGen.Distributed.Collectives;
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Telemetry;
+using DeepGen.Distributed.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepGen.Distributed.Worker.Training;
+
+/// <summary>
+/// The data-parallel step shared by models with one network and one optimizer (the autoencoder
+/// and the classifier). One all-reduce carries the gradients, then the loss and term sums, then
+/// the BatchNorm running statistics, which are averaged so that replicas stay identical.
+/// </summary>
+public abstract class SingleNetworkReplica : IReplica
+{
+    private readonly FlatOptimizer _optimizer;
+    private readonly GradientBucket _bucket;
+    private readonly IReadOnlyList<Tensor> _runningStatistics;
+    private readonly int _termCount;
+    private readonly Dictionary<int, Tensor> _inputs = [];
+
+    protected SingleNetworkReplica(TrainingConfig config, nn.Module network, int termCount)
+    {
+        Config = config;
+        Network = network;
+        _termCount = termCount;
+        network.train();
+        var parameters = network.parameters().ToList();
+        _optimizer = config.Optimizer == "sgd" ? new FlatSgd(parameters, config.LearningRate) : new FlatAdam(parameters, config.LearningRate);
+        _runningStatistics = ModuleBuffers.FloatBuffers(network);
+        _bucket = new GradientBucket(parameters, extraSlots: 1 + termCount + _runningStatistics.Sum(b => (int)b.numel()));
+    }
+
+    protected TrainingConfig Config { get; }
+
+    protected nn.Module Network { get; }
+
+    /// <inheritdoc />
+    public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
+    {
+        var clock = Stopwatch.StartNew();
+        var x = InputTensor(batch.Length, data);
+        data.CopyNormalized(batch, MemoryMarshal.Cast<byte, float>(x.bytes));
+        using var scope = torch.NewDisposeScope();
+        var labels = torch.tensor(batch.ToArray().Select(i => (long)data.Labels[i]).ToArray());
+
+        Network.zero_grad();
+
+        var (loss, termSums) = Forward(x, labels, globalBatchSize, worldSize);
+
+        loss.backward();
+
+        // NOTE: As for the VAE, the all-reduce starts after the whole backward pass because
+        // TorchSharp 0.107 has no tensor backward hooks.
+        _bucket.Gather();
+        var extras = _bucket.Extras;
+        extras[0] = step == Config.InjectNanAtStep ? float.NaN : loss.item<float>();
+        for (var t = 0; t < _termCount; t++)
+        {
+            extras[1 + t] = (float)termSums[t];
+        }
+
+        CopyRunningStatistics(extras[(1 + _termCount)..]);
+        var reduceClock = Stopwatch.StartNew();
+        ring.AllReduceSum(_bucket.Buffer);
+        var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
+        var total = (double)_bucket.Extras[0];
+        if (!double.IsFinite(total))
+        {
+            throw new ArithmeticException($"The training loss is {total} at step {step}; lower --lr or check the data.");
+        }
+
+        _optimizer.Step(_bucket.Buffer);
+        AverageRunningStatistics(_bucket.Extras[(1 + _termCount)..], worldSize);
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        DeepGenTelemetry.StepDuration.Record(seconds);
+        DeepGenTelemetry.AllReduceDuration.Record(allReduceSeconds);
+        DeepGenTelemetry.Samples.Add(batch.Length);
+        var terms = Enumerable.Range(0, _termCount).Select(t => (double)_bucket.Extras[1 + t]).ToList();
+        return new StepMetrics(total, terms, globalBatchSize, seconds, allReduceSeconds);
+    }
+
+    /// <inheritdoc />
+    public string Checksum() => ParameterCodec.Checksum(Network);
+
+    /// <inheritdoc />
+    public byte[] Weights() => ParameterCodec.Encode(Network);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var input in _inputs.Values)
+        {
+            input.Dispose();
+        }
+
+        Network.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Shape of the input tensor for <paramref name="count"/> images.</summary>
+    protected abstract long[] InputShape(int count, ImageDataset data);
+
+    /// <summary>
+    /// Runs the forward pass on this rank's images (pixels in [0, 1]) and returns the loss, scaled
+    /// so that its sum over ranks is the global batch mean, and the step terms' shares of their
+    /// global values (their sums over ranks are the reported terms).
+    /// </summary>
+    protected abstract (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize);
+
+    private Tensor InputTensor(int count, ImageDataset data)
+    {
+        if (!_inputs.TryGetValue(count, out var tensor))
+        {
+            tensor = torch.empty(InputShape(count, data));
+            _inputs[count] = tensor;
+        }
+
+        return tensor;
+    }
+
+    private void CopyRunningStatistics(Span<float> destination)
+    {
+        var offset = 0;
+        foreach (var buffer in _runningStatistics)
+        {
+            var length = (int)buffer.numel();
+            MemoryMarshal.Cast<byte, float>(buffer.bytes).CopyTo(destination.Slice(offset, length));
+            offset += length;
+        }
+    }
+
+    private void AverageRunningStatistics(Span<float> sums, int worldSize)
+    {
+        var offset = 0;
+        foreach (var buffer in _runningStatistics)
+        {
+            var length = (int)buffer.numel();
+            var target = MemoryMarshal.Cast<byte, float>(buffer.bytes);
+            for (var i = 0; i < length; i++)
+            {
+                target[i] = sums[offset + i] / worldSize;
+            }
+
+            offset += length;
+        }
+    }
+}
+
+/// <summary>Data-parallel autoencoder: per-pixel MSE plus the optional L2 penalty λΣ‖W‖².</summary>
+public sealed class AutoencoderReplica(TrainingConfig config, int inputSize, ReadOnlySpan<byte> weights)
+    : SingleNetworkReplica(config, Load(new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize)), weights), termCount: 1)
+{
+    /// <summary>Creates the model with the run's seed and returns its encoded initial state.</summary>
+    public static byte[] InitialWeights(TrainingConfig config, int inputSize)
+    {
+        torch.manual_seed(config.Seed);
+        using var model = new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize));
+        return ParameterCodec.Encode(model);
+    }
+
+    protected override long[] InputShape(int count, ImageDataset data) => [count, data.PixelsPerImage];
+
+    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize)
+    {
+        var (loss, squaredErrorSum) = AutoencoderLoss.Compute((Autoencoder)Network, x, Config.WeightDecay, globalBatchSize, 1.0 / worldSize);
+        return (loss, [squaredErrorSum.item<float>() / ((double)globalBatchSize * x.shape[1])]);
+    }
+
+    private static Autoencoder Load(Autoencoder model, ReadOnlySpan<byte> weights)
+    {
+        ParameterCodec.Decode(weights, model);
+        return model;
+    }
+}
+
+/// <summary>Data-parallel CNN classifier: cross-entropy, with the batch accuracy as a second term.</summary>
+public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> weights)
+    : SingleNetworkReplica(config, Load(new ClassifierCnn(new ClassifierOptions()), weights), termCount: 2)
+{
+    /// <summary>Creates the model with the run's seed and returns its encoded initial state.</summary>
+    public static byte[] InitialWeights(TrainingConfig config)
+    {
+        torch.manual_seed(config.Seed);
+        using var model = new ClassifierCnn(new ClassifierOptions());
+        return ParameterCodec.Encode(model);
+    }
+
+    protected override long[] InputShape(int count, ImageDataset data) => [count, 1, data.Rows, data.Columns];
+
+    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize)
+    {
+        if (x.shape[0] < 2)
+        {
+            // NOTE: BatchNorm cannot normalise fewer than 2 images in training mode.
+            throw new ArgumentException($"The classifier needs at least 2 images per rank and step for BatchNorm, got {x.shape[0]}; choose another --batch-size.");
+        }
+
+        var logits = ((ClassifierCnn)Network).call(x);
+        var loss = ClassifierLoss.CrossEntropySum(logits, labels) / globalBatchSize;
+        var correct = logits.argmax(1).eq(labels).sum().item<long>();
+        return (loss, [loss.item<float>(), correct / (double)globalBatchSize]);
+    }
+
+    private static ClassifierCnn Load(ClassifierCnn model, ReadOnlySpan<byte> weights)
+    {
+        ParameterCodec.Decode(weights, model);
+        return model;
+    }
+}
