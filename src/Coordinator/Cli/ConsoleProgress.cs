@@ -11,6 +11,7 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
     private readonly Stopwatch _clock = new();
     private TimeSpan? _lastPrint;
     private long _totalSteps;
+    private IReadOnlyList<string> _terms = [];
     private int _stepsPerEpoch;
     private int _epochs;
     private long _stepsAtStart = -1;
@@ -19,6 +20,7 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
     public void RunStarted(string runId, TrainingConfig config, int stepsPerEpoch)
     {
         _stepsPerEpoch = stepsPerEpoch;
+        _terms = config.Family.StepTerms;
         _epochs = config.Epochs;
         _totalSteps = (long)stepsPerEpoch * config.Epochs;
         Write($"run {runId}: {config.Model} on {Count(config.Workers, "worker")} × batch {config.BatchSizePerWorker}, {Count(config.Epochs, "epoch")} of {Count(stepsPerEpoch, "step")}");
@@ -50,12 +52,17 @@ public sealed class ConsoleProgress(TextWriter output, TimeSpan interval) : IRun
         var eta = stepsDone > 0 ? FormatDuration(TimeSpan.FromSeconds(elapsed.TotalSeconds / stepsDone * (_totalSteps - report.Step))) : "--";
         var stepInEpoch = (report.Step - 1) % _stepsPerEpoch + 1;
         Write(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {report.Epoch}/{_epochs} step {stepInEpoch}/{_stepsPerEpoch}  loss {report.Loss:F2} (reconstruction {report.Reconstruction:F2}, KL {report.Kl:F2})  {samplesPerSecond:N0} samples/s  ETA {eta}"));
+            $"epoch {report.Epoch}/{_epochs} step {stepInEpoch}/{_stepsPerEpoch}  loss {report.Loss:F4} ({Terms(_terms, report.Terms)})  {samplesPerSecond:N0} samples/s  ETA {eta}"));
     }
 
     public void EpochEvaluated(EpochEvaluation evaluation) =>
-        Write(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {evaluation.Epoch}: test negative ELBO {evaluation.NegativeElbo:F2} nats/image (reconstruction {evaluation.Reconstruction:F2}, KL {evaluation.Kl:F2})"));
+        Write(evaluation.EpochEnd
+            ? $"epoch {evaluation.Epoch}: {Terms(evaluation.Names, evaluation.Values)}"
+            : $"step {evaluation.Step}: {Terms(evaluation.Names, evaluation.Values)}");
+
+    /// <summary>Formats "name value" pairs, four significant decimals for values below 10.</summary>
+    public static string Terms(IReadOnlyList<string> names, IReadOnlyList<double> values) =>
+        string.Join(", ", names.Zip(values, (name, value) => string.Create(CultureInfo.InvariantCulture, $"{name} {(Math.Abs(value) < 10 ? value.ToString("F4", CultureInfo.InvariantCulture) : value.ToString("F2", CultureInfo.InvariantCulture))}")));
 
     public void Log(string message) => Write(message);
 

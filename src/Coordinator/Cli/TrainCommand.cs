@@ -16,7 +16,14 @@ public static class TrainCommand
     public static Command Create()
     {
         var defaults = new TrainingConfig();
-        var model = new Option<string>("--model") { Description = "Model family to train: vae.", DefaultValueFactory = _ => defaults.Model };
+        var model = new Option<string>("--model") { Description = "Model family to train: vae, autoencoder, gan or classifier.", DefaultValueFactory = _ => defaults.Model };
+        var ganArchitecture = new Option<string>("--gan-architecture") { Description = "GAN networks: dcgan (with BatchNorm) or mlp.", DefaultValueFactory = _ => defaults.GanArchitecture };
+        var lrDiscriminator = new Option<double>("--lr-discriminator") { Description = "GAN discriminator learning rate α_D (0 = 0.0002)." };
+        var lrGenerator = new Option<double>("--lr-generator") { Description = "GAN generator learning rate α_G (0 = 0.0002)." };
+        var discriminatorSteps = new Option<int>("--d-steps") { Description = "GAN discriminator steps per generator step.", DefaultValueFactory = _ => defaults.DiscriminatorSteps };
+        var evaluateEvery = new Option<int>("--eval-every") { Description = "Also evaluate a snapshot every N steps while training goes on (0 = epoch ends only)." };
+        var fidClassifier = new Option<string>("--fid-classifier") { Description = "Classifier checkpoint (from --model classifier) whose features the GAN's Fréchet distance uses.", DefaultValueFactory = _ => defaults.FidClassifier };
+        var injectNan = new Option<long>("--inject-nan-at-step") { Description = "Fault injection for recovery drills: make the loss NaN at this step (0 = never)." };
         var workers = new Option<int>("--workers") { Description = "Number of data-parallel workers (world size).", DefaultValueFactory = _ => defaults.Workers };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per worker per step; the global batch is this times --workers.", DefaultValueFactory = _ => defaults.BatchSizePerWorker };
@@ -43,7 +50,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
-            model, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
+            model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
             threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel,
         };
 
@@ -67,7 +74,14 @@ public static class TrainCommand
                 ThreadsPerWorker: result.GetValue(threads),
                 CollectiveTimeoutSeconds: result.GetValue(collectiveTimeout),
                 ChecksumEverySteps: result.GetValue(checksumEvery),
-                WireFormat: result.GetValue(wire)!);
+                WireFormat: result.GetValue(wire)!,
+                GanArchitecture: result.GetValue(ganArchitecture)!,
+                DiscriminatorLearningRate: result.GetValue(lrDiscriminator),
+                GeneratorLearningRate: result.GetValue(lrGenerator),
+                DiscriminatorSteps: result.GetValue(discriminatorSteps),
+                EvaluateEverySteps: result.GetValue(evaluateEvery),
+                FidClassifier: result.GetValue(fidClassifier)!,
+                InjectNanAtStep: result.GetValue(injectNan));
             var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
             var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
             return await RunAsync(config, runDirectory, node, cancellationToken).ConfigureAwait(false);
@@ -141,7 +155,8 @@ public static class TrainCommand
         switch (outcome)
         {
             case RunCompleted completed:
-                Console.WriteLine($"run {completed.RunId} finished after {completed.Steps} steps; final test negative ELBO {completed.FinalTestNegativeElbo?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a"} nats/image");
+                var final = completed.FinalEvaluation is { } e ? ConsoleProgress.Terms(e.Names, e.Values) : "no final evaluation";
+                Console.WriteLine($"run {completed.RunId} finished after {completed.Steps} steps; {final}");
                 Console.WriteLine($"outputs in {completed.RunDirectory}");
                 return 0;
             case RunFailed failed:

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
+using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
-using DeepGen.Distributed.Models;
 using DeepGen.Distributed.Training;
 using TorchSharp;
 
@@ -19,10 +19,10 @@ public sealed class EvaluationActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TrainingThread _thread;
-    private VaeEvaluator? _evaluator;
+    private IEvaluator? _evaluator;
     private string? _startError;
 
-    public EvaluationActor(ImageDataset testSet, VaeOptions options, int seed, RunOutput output)
+    public EvaluationActor(TrainingConfig config, ImageDataset testSet, ImageDataset trainSet, RunOutput output)
     {
         var parent = Context.Parent;
         var log = _log;
@@ -32,7 +32,7 @@ public sealed class EvaluationActor : ReceiveActor
             try
             {
                 torch.set_num_threads(1);
-                _evaluator = new VaeEvaluator(testSet, options, seed);
+                _evaluator = EvaluatorFactory.Create(config, testSet, trainSet);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
@@ -51,9 +51,13 @@ public sealed class EvaluationActor : ReceiveActor
                         throw new InvalidOperationException($"the evaluator could not be created: {_startError}");
                     }
 
-                    var (negativeElbo, reconstruction, kl) = _evaluator.Evaluate(snapshot.Weights);
-                    _evaluator.WriteImages(snapshot.Weights, output.ImagePath("reconstructions", snapshot.Epoch), output.ImagePath("samples", snapshot.Epoch));
-                    parent.Tell(new SnapshotEvaluated(new EpochEvaluation(snapshot.Epoch, snapshot.Step, negativeElbo, reconstruction, kl)));
+                    var values = _evaluator.Evaluate(snapshot.Weights);
+                    if (snapshot.EpochEnd)
+                    {
+                        _evaluator.WriteImages(snapshot.Weights, output, snapshot.Epoch);
+                    }
+
+                    parent.Tell(new SnapshotEvaluated(new EpochEvaluation(snapshot.Epoch, snapshot.Step, config.Family.EvaluationMetrics, values, snapshot.EpochEnd)));
                 }
                 catch (Exception error) when (error is not OutOfMemoryException)
                 {
@@ -63,8 +67,8 @@ public sealed class EvaluationActor : ReceiveActor
         });
     }
 
-    public static Props Props(ImageDataset testSet, VaeOptions options, int seed, RunOutput output) =>
-        Akka.Actor.Props.Create(() => new EvaluationActor(testSet, options, seed, output));
+    public static Props Props(TrainingConfig config, ImageDataset testSet, ImageDataset trainSet, RunOutput output) =>
+        Akka.Actor.Props.Create(() => new EvaluationActor(config, testSet, trainSet, output));
 
     protected override void PostStop()
     {

@@ -11,7 +11,7 @@ internal static class EvaluationImages
     /// <summary>Tiles per grid row.</summary>
     public const int GridColumns = 8;
 
-    /// <summary>Copies <paramref name="count"/> images from <paramref name="first"/> on into a tensor of <paramref name="shape"/>'s trailing dimensions, pixels in [0, 1].</summary>
+    /// <summary>Copies <paramref name="count"/> images from <paramref name="first"/> on into [count, 1, rows, columns] (or [count, pixels] when <paramref name="asImages"/> is false), pixels in [0, 1].</summary>
     public static Tensor Load(ImageDataset data, int first, int count, bool asImages)
     {
         var indices = Enumerable.Range(first, count).ToArray();

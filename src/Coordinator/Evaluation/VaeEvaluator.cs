@@ -1,6 +1,5 @@
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
-using DeepGen.Distributed.Imaging;
 using DeepGen.Distributed.Models;
 using DeepGen.Distributed.Training;
 using TorchSharp;

@@ -22,6 +22,10 @@ public sealed class RunOutput : IDisposable
     private const string MetricsFileName = "metrics.csv";
     private const string EvaluationFileName = "evaluation.csv";
 
+    private static readonly string[] MetricsLeadingColumns = ["step", "epoch", "loss"];
+    private static readonly string[] MetricsTrailingColumns = ["samples_per_second", "step_seconds", "allreduce_seconds"];
+    private static readonly string[] EvaluationLeadingColumns = ["epoch", "step"];
+
     private readonly Lock gate = new();
     private readonly StreamWriter metrics;
     private readonly StreamWriter evaluation;
@@ -64,8 +68,8 @@ public sealed class RunOutput : IDisposable
         {
             var metricsPath = Path.Combine(fullPath, MetricsFileName);
             var family = config.Family;
-            var metricsHeader = string.Join(',', new[] { "step", "epoch", "loss" }.Concat(family.StepTerms).Concat(["samples_per_second", "step_seconds", "allreduce_seconds"]));
-            var evaluationHeader = string.Join(',', new[] { "epoch", "step" }.Concat(family.EvaluationMetrics));
+            var metricsHeader = string.Join(',', MetricsLeadingColumns.Concat(family.StepTerms).Concat(MetricsTrailingColumns));
+            var evaluationHeader = string.Join(',', EvaluationLeadingColumns.Concat(family.EvaluationMetrics));
             metrics = CreateCsv(metricsPath, metricsHeader, fullPath, overwrite: HoldsNoSteps(metricsPath, fullPath));
             evaluation = CreateCsv(Path.Combine(fullPath, EvaluationFileName), evaluationHeader, fullPath, overwrite: true);
 

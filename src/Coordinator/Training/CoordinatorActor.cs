@@ -7,8 +7,8 @@ using DeepGen.Distributed.Coordinator.Evaluation;
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
-using DeepGen.Distributed.Models;
 using DeepGen.Distributed.Telemetry;
+using DeepGen.Distributed.Training;
 using DeepGen.Distributed.Worker.Training;
 
 namespace DeepGen.Distributed.Coordinator.Training;
@@ -117,6 +117,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<StepCompleted>(OnStep);
         Receive<ParameterChecksum>(OnChecksum);
         Receive<EpochCompleted>(OnEpochCompleted);
+        Receive<WeightsSnapshot>(snapshot =>
+        {
+            if (IsCurrent(snapshot.RunId))
+            {
+                _run!.Evaluator.Tell(new EvaluateSnapshot(snapshot.Epoch, snapshot.Step, snapshot.Weights, EpochEnd: false));
+            }
+        });
         RunHandlers();
     }
 
@@ -218,10 +225,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         var runId = $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var sampler = new DistributedSampler(train.Count, start.Config.Workers, start.Config.Seed);
-        var evaluator = Context.ActorOf(
-            EvaluationActor.Props(test, new VaeOptions(test.PixelsPerImage, start.Config.HiddenSize, start.Config.LatentSize), start.Config.Seed, output),
-            $"evaluation-{runId}");
-        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, train.PixelsPerImage, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
+        var evaluator = Context.ActorOf(EvaluationActor.Props(start.Config, test, train, output), $"evaluation-{runId}");
+        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, train.Rows, train.Columns, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
         _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
             runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count);
         _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
@@ -245,7 +250,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _run.Ranks = decision.Ranks;
         _log.Info("Run {RunId}: ranks assigned: {Reason}", _run.RunId, decision.Reason);
 
-        var initialWeights = VaeReplica.InitialWeights(_run.Config, _run.InputSize);
+        var initialWeights = ReplicaFactory.InitialWeights(_run.Config, _run.Rows, _run.Columns);
         var secret = RandomNumberGenerator.GetBytes(32);
         var peers = decision.Ranks.Select(w => w.Registration.DataPlane).ToList();
         var traceParent = Activity.Current?.Id;
@@ -295,10 +300,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         run.LastStep = step.Step;
         var samplesPerSecond = step.StepSeconds > 0 ? step.Samples / step.StepSeconds : 0;
-        run.Output.AppendStep(step.Step, step.Epoch, step.Loss, step.Reconstruction, step.Kl, samplesPerSecond, step.StepSeconds, step.AllReduceSeconds);
+        run.Output.AppendStep(step.Step, step.Epoch, step.Loss, step.Terms, samplesPerSecond, step.StepSeconds, step.AllReduceSeconds);
         DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"));
-        DeepGenTelemetry.Loss.Record(step.Reconstruction, new KeyValuePair<string, object?>("term", "reconstruction"));
-        DeepGenTelemetry.Loss.Record(step.Kl, new KeyValuePair<string, object?>("term", "kl"));
+        for (var t = 0; t < step.Terms.Count && t < run.Config.Family.StepTerms.Count; t++)
+        {
+            DeepGenTelemetry.Loss.Record(step.Terms[t], new KeyValuePair<string, object?>("term", run.Config.Family.StepTerms[t]));
+        }
         DeepGenTelemetry.Throughput.Record(samplesPerSecond);
         run.Observer.StepCompleted(step, samplesPerSecond);
     }
@@ -352,8 +359,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
 
+        if (!ParameterCodec.AllFinite(weights))
+        {
+            FailRun($"rank 0's weights contain NaN or infinite values after step {report.LastStep}; the checkpoint of epoch {report.Epoch} is not written, earlier ones are kept");
+            return;
+        }
+
         run.LastWeights = weights;
-        run.Evaluator.Tell(new EvaluateSnapshot(report.Epoch, report.LastStep, weights));
+        var epochCheckpoint = run.Output.WriteCheckpoint($"epoch-{report.Epoch:000}.ckpt", run.Config, report.Epoch, report.LastStep, weights);
+        _log.Info("Run {RunId}: checkpoint {Path} written after epoch {Epoch}", run.RunId, epochCheckpoint, report.Epoch);
+        run.Evaluator.Tell(new EvaluateSnapshot(report.Epoch, report.LastStep, weights, EpochEnd: true));
         if (report.Epoch < run.Config.Epochs)
         {
             StartEpoch(report.Epoch + 1);
@@ -377,22 +392,28 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         var e = evaluated.Evaluation;
-        run.Output.AppendEvaluation(e.Epoch, e.Step, e.NegativeElbo, e.Reconstruction, e.Kl);
-        run.LastEvaluation = e;
-        _log.Info("Run {RunId}: epoch {Epoch} test negative ELBO {NegativeElbo:F2} nats/image (reconstruction {Reconstruction:F2}, KL {Kl:F2})", run.RunId, e.Epoch, e.NegativeElbo, e.Reconstruction, e.Kl);
+        run.Output.AppendEvaluation(e.Epoch, e.Step, e.Values);
+        var summary = string.Join(", ", e.Names.Zip(e.Values, (name, value) => $"{name} {value:G6}"));
+        _log.Info("Run {RunId}: evaluation at step {Step} (epoch {Epoch}): {Metrics}", run.RunId, e.Step, e.Epoch, summary);
         run.Observer.EpochEvaluated(e);
-        if (e.Epoch == run.Config.Epochs)
+        if (e.EpochEnd)
+        {
+            run.LastEvaluation = e;
+        }
+
+        if (e.EpochEnd && e.Epoch == run.Config.Epochs)
         {
             CompleteRun();
         }
     }
+
 
     private void CompleteRun()
     {
         Timers.Cancel("final-evaluation");
         var run = _run!;
         run.Output.Dispose();
-        run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation?.NegativeElbo));
+        run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation));
         Context.Stop(run.Evaluator);
         _run = null;
         Become(Idle);
@@ -497,7 +518,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         IRunObserver observer,
         IActorRef requester,
         IActorRef evaluator,
-        int inputSize,
+        int rows,
+        int columns,
         int stepsPerEpoch,
         TimeSpan workerWaitTimeout)
     {
@@ -507,7 +529,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public IRunObserver Observer { get; } = observer;
         public IActorRef Requester { get; } = requester;
         public IActorRef Evaluator { get; } = evaluator;
-        public int InputSize { get; } = inputSize;
+        public int Rows { get; } = rows;
+        public int Columns { get; } = columns;
         public int StepsPerEpoch { get; } = stepsPerEpoch;
         public TimeSpan WorkerWaitTimeout { get; } = workerWaitTimeout;
         public IReadOnlyList<RegisteredWorker> Ranks { get; set; } = [];

@@ -1,8 +1,9 @@
 namespace DeepGen.Distributed.Messages;
 
-/// <summary>Evaluate a weight snapshot on the test set and write its image grids. Local to the coordinator's process.</summary>
-/// <param name="Weights">Parameters of rank 0 after <paramref name="Step"/>, in ParameterCodec form.</param>
-public sealed record EvaluateSnapshot(int Epoch, long Step, byte[] Weights);
+/// <summary>Evaluate a weight snapshot on held-out data. Local to the coordinator's process.</summary>
+/// <param name="Weights">State of rank 0 after <paramref name="Step"/>, in ParameterCodec form.</param>
+/// <param name="EpochEnd">True at the end of an epoch, which also writes the epoch's image grids.</param>
+public sealed record EvaluateSnapshot(int Epoch, long Step, byte[] Weights, bool EpochEnd);
 
 /// <summary>The evaluation of a snapshot finished.</summary>
 public sealed record SnapshotEvaluated(EpochEvaluation Evaluation);

@@ -21,7 +21,8 @@ public sealed record RunFailed(string RunId, string Reason);
 /// <param name="Epoch">Epochs completed when the weights were taken.</param>
 /// <param name="Names">Metric names (<see cref="Configuration.ModelFamily.EvaluationMetrics"/>).</param>
 /// <param name="Values">Metric values, in the order of <paramref name="Names"/>.</param>
-public sealed record EpochEvaluation(int Epoch, long Step, IReadOnlyList<string> Names, IReadOnlyList<double> Values)
+/// <param name="EpochEnd">True for the snapshot taken at the end of <paramref name="Epoch"/>, false for one taken during it.</param>
+public sealed record EpochEvaluation(int Epoch, long Step, IReadOnlyList<string> Names, IReadOnlyList<double> Values, bool EpochEnd = true)
 {
     /// <summary>The value of metric <paramref name="name"/>.</summary>
     public double this[string name] => Values[Names.ToList().IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException($"No metric named {name}.")];

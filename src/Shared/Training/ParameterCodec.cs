@@ -101,6 +101,41 @@ public static class ParameterCodec
         }
     }
 
+    /// <summary>Returns false when any value in an encoded state is NaN or infinite, so that such weights are never checkpointed.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not an encoded state.</exception>
+    public static bool AllFinite(ReadOnlySpan<byte> encoded)
+    {
+        var reader = new SpanReader(encoded);
+        if (reader.Remaining < 12 || BinaryPrimitives.ReadUInt32BigEndian(encoded) != Magic)
+        {
+            throw new InvalidDataException("Not a DeepGen parameter blob (missing the DGPW magic).");
+        }
+
+        reader.Skip(8);
+        var count = reader.ReadInt32();
+        for (var t = 0; t < count; t++)
+        {
+            reader.Skip(reader.ReadInt32());
+            var rank = reader.ReadInt32();
+            long elements = 1;
+            for (var d = 0; d < rank; d++)
+            {
+                elements *= reader.ReadInt64();
+            }
+
+            var data = reader.Read(checked((int)elements * sizeof(float)));
+            for (var i = 0; i < data.Length; i += sizeof(float))
+            {
+                if (!float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(data[i..])))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>SHA-256 of the state's raw bytes, as lowercase hex. Equal checksums mean bitwise-equal replicas.</summary>
     public static string Checksum(nn.Module module)
     {

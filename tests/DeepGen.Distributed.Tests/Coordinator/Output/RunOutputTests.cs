@@ -21,8 +21,8 @@ public sealed class RunOutputTests : IDisposable
     {
         using var output = RunOutput.Create(RunDirectory, Config);
 
-        output.AppendStep(1, 0, 543.25, 530.5, 12.75, 1234.5, 0.1037, 0.0123);
-        output.AppendStep(2, 0, 0.1 + 0.2, 1e-7, 1.0 / 3.0, 9999.875, 2.5, 0.5);
+        output.AppendStep(1, 0, 543.25, [530.5, 12.75], 1234.5, 0.1037, 0.0123);
+        output.AppendStep(2, 0, 0.1 + 0.2, [1e-7, 1.0 / 3.0], 9999.875, 2.5, 0.5);
         output.Flush();
 
         var lines = ReadLines(Path.Combine(RunDirectory, "metrics.csv"));
@@ -42,7 +42,7 @@ public sealed class RunOutputTests : IDisposable
     {
         using var output = RunOutput.Create(RunDirectory, Config);
 
-        output.AppendStep(1, 0, 1, 1, 0, 100, 0.5, 0.1);
+        output.AppendStep(1, 0, 1, [1, 0], 100, 0.5, 0.1);
         Thread.Sleep(RunOutput.MetricsFlushInterval * 2);
 
         var lines = ReadLines(Path.Combine(RunDirectory, "metrics.csv"));
@@ -55,7 +55,7 @@ public sealed class RunOutputTests : IDisposable
     {
         using var output = RunOutput.Create(RunDirectory, Config);
 
-        output.AppendEvaluation(1, 469, 290.5, 270.25, 20.25);
+        output.AppendEvaluation(1, 469, [290.5, 270.25, 20.25]);
 
         var lines = ReadLines(Path.Combine(RunDirectory, "evaluation.csv"));
         Assert.Equal(["epoch,step,test_neg_elbo,test_reconstruction,test_kl", "1,469,290.5,270.25,20.25"], lines);
@@ -81,7 +81,7 @@ public sealed class RunOutputTests : IDisposable
     {
         using (var first = RunOutput.Create(RunDirectory, Config))
         {
-            first.AppendStep(1, 0, 1, 1, 0, 100, 0.5, 0.1);
+            first.AppendStep(1, 0, 1, [1, 0], 100, 0.5, 0.1);
         }
 
         var error = Assert.Throws<InvalidOperationException>(() => RunOutput.Create(RunDirectory, Config));
