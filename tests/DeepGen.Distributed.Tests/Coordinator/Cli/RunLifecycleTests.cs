@@ -1,0 +1,82 @@
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Coordinator.Cli;
+using DeepGen.Distributed.Coordinator.Output;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Training;
+
+namespace DeepGen.Distributed.Tests.Coordinator.Cli;
+
+/// <summary>Evaluation during training and a diverging run, on a coordinator and two workers over loopback.</summary>
+public sealed class RunLifecycleTests
+{
+    [Fact]
+    public async Task Evaluation_runs_while_training_advances()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+
+        // 6,400 images / (2 × 32) = 100 steps; a snapshot every 20 steps is scored on the whole test set.
+        var config = new TrainingConfig(Workers: 2, Epochs: 1, BatchSizePerWorker: 32, TrainLimit: 6400, EvaluateEverySteps: 20, DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new TimelineObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(2, "WARNING");
+
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+
+        Assert.IsType<RunCompleted>(outcome);
+        var rows = File.ReadAllLines(Path.Combine(runDirectory, "evaluation.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(["20", "40", "60", "80", "100"], rows.Select(r => r[1]));
+        Assert.All(rows, r => Assert.InRange(double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture), 100, 560));
+
+        // When the evaluation of an early snapshot arrived, rank 0 had already reported later steps.
+        var first = observer.Evaluations.First(e => !e.Evaluation.EpochEnd);
+        Assert.True(first.LatestStepWhenReceived > first.Evaluation.Step, $"no step after {first.Evaluation.Step} was reported while it was evaluated");
+    }
+
+    [Fact]
+    public async Task Diverging_run_stops_and_keeps_last_good_checkpoint()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+
+        // 3,200 images / (2 × 32) = 50 steps per epoch; step 60 is in epoch 2.
+        var config = new TrainingConfig(Workers: 2, Epochs: 3, BatchSizePerWorker: 32, TrainLimit: 3200, TestLimit: 200, InjectNanAtStep: 60, DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new RecordingObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(2, "WARNING");
+
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+
+        var failed = Assert.IsType<RunFailed>(outcome);
+        Assert.Contains("NaN at step 60", failed.Reason, StringComparison.Ordinal);
+        var checkpoints = Path.Combine(runDirectory, "checkpoints");
+        var kept = Checkpoint.Read(Path.Combine(checkpoints, "epoch-001.ckpt"));
+        Assert.Equal(50, kept.Step);
+        Assert.True(ParameterCodec.AllFinite(kept.Weights));
+        Assert.False(File.Exists(Path.Combine(checkpoints, "epoch-002.ckpt")));
+        Assert.False(File.Exists(Path.Combine(checkpoints, "final.ckpt")));
+        Assert.Equal(59, observer.Steps.Where(s => s.Rank == 0).Max(s => s.Step));
+    }
+
+    private sealed class TimelineObserver : IRunObserver
+    {
+        private long _latestStep;
+
+        public List<(EpochEvaluation Evaluation, long LatestStepWhenReceived)> Evaluations { get; } = [];
+
+        public void RunStarted(string runId, TrainingConfig config, int stepsPerEpoch)
+        {
+        }
+
+        public void StepCompleted(StepCompleted report, double samplesPerSecond) => _latestStep = Math.Max(_latestStep, report.Step);
+
+        public void EpochEvaluated(EpochEvaluation evaluation) => Evaluations.Add((evaluation, _latestStep));
+
+        public void Log(string message)
+        {
+        }
+    }
+}
