@@ -42,7 +42,7 @@ public sealed class GanEvaluator : IEvaluator
             ParameterCodec.Decode(classifierWeights, _classifier);
             _classifier.eval();
             using var noGrad = torch.no_grad();
-            using var features = TestFeatures();
+            using var features = Features(testSet);
             var (mean, covariance) = FrechetDistance.Statistics(features);
             _testMean = mean.DetachFromDisposeScope();
             _testCovariance = covariance.DetachFromDisposeScope();
@@ -103,6 +103,29 @@ public sealed class GanEvaluator : IEvaluator
         }
     }
 
+    /// <summary>
+    /// Returns the Fréchet distance between <paramref name="images"/> (real images, pixels in
+    /// [0, 1]) and the test set, in the classifier's features: the floor that a perfect generator
+    /// would approach, for example with 10,000 training images.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No classifier was given.</exception>
+    public double FrechetDistanceTo(ImageDataset images)
+    {
+        if (_classifier is null)
+        {
+            throw new InvalidOperationException("A Fréchet distance needs the classifier checkpoint; pass --fid-classifier.");
+        }
+
+        using var noGrad = torch.no_grad();
+        using var features = Features(images);
+        var (mean, covariance) = FrechetDistance.Statistics(features);
+        using (mean)
+        using (covariance)
+        {
+            return FrechetDistance.FromStatistics(_testMean!, _testCovariance!, mean, covariance);
+        }
+    }
+
     /// <summary>Writes 64 generated images, drawn from a fixed seed so that epochs compare.</summary>
     public void WriteImages(ReadOnlySpan<byte> weights, RunOutput output, int epoch)
     {
@@ -128,13 +151,13 @@ public sealed class GanEvaluator : IEvaluator
         _networks.eval();
     }
 
-    private Tensor TestFeatures()
+    private Tensor Features(ImageDataset data)
     {
         var parts = new List<Tensor>();
-        for (var first = 0; first < _testSet.Count; first += BatchSize)
+        for (var first = 0; first < data.Count; first += BatchSize)
         {
             using var scope = torch.NewDisposeScope();
-            var images = EvaluationImages.Load(_testSet, first, Math.Min(BatchSize, _testSet.Count - first), asImages: true);
+            var images = EvaluationImages.Load(data, first, Math.Min(BatchSize, data.Count - first), asImages: true);
             parts.Add(_classifier!.Embed(images).DetachFromDisposeScope());
         }
 
