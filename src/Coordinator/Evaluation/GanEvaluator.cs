@@ -9,10 +9,11 @@ using static TorchSharp.torch;
 namespace DeepGen.Distributed.Coordinator.Evaluation;
 
 /// <summary>
-/// Measures a GAN snapshot against the test set: the Fréchet distance between test and generated
-/// images in the feature space of a Fashion-MNIST classifier (its global-average-pooled last
-/// convolution), that classifier's class histogram of generated images (a collapsed generator
-/// gives a low entropy), and the discriminator's accuracy on held-out real versus generated images.
+/// Measures a GAN snapshot against the test set with three metrics. The first is the Fréchet
+/// distance between test and generated images in the features of a Fashion-MNIST classifier (its
+/// global-average-pooled last convolution). The second is the entropy of that classifier's class
+/// histogram of generated images, which is low for a collapsed generator. The third is the
+/// discriminator's accuracy on held-out real versus generated images.
 /// </summary>
 /// <remarks>
 /// This Fréchet distance is not the Inception FID: values are comparable only with others computed

@@ -37,7 +37,7 @@ public sealed record GanReplicaSettings(
 /// BatchNorm running statistics are buffers, not gradients: each replica updates them from its own
 /// batches (three discriminator passes and one generator pass per iteration), so they drift apart.
 /// After every iteration they are averaged across ranks inside the generator's all-reduce, which
-/// keeps every replica's buffers identical; evaluation therefore sees the mean statistics of all
+/// keeps every replica's buffers identical. Evaluation therefore uses the mean statistics of all
 /// shards. Not thread-safe: one dedicated thread must own the replica.
 /// </remarks>
 public sealed class GanReplica : IReplica
@@ -120,7 +120,7 @@ public sealed class GanReplica : IReplica
         Tensor fake = null!;
         for (var k = 0; k < _settings.DiscriminatorSteps; k++)
         {
-            // Every discriminator step sees fresh generated images; the last ones also train G.
+            // Every discriminator step draws fresh generated images, and the last ones also train G.
             var z = Noise(step, k, rank, worldSize, batch.Length);
             fake = Generator.call(z);
 
@@ -143,12 +143,12 @@ public sealed class GanReplica : IReplica
         generatorLoss.backward();
         _generatorBucket.Gather();
         _generatorBucket.Extras[0] = generatorLoss.item<float>();
-        CopyRunningStatistics(_generatorBucket.Extras[1..]);
+        RunningStatistics.CopyTo(_runningStatistics, _generatorBucket.Extras[1..]);
         reduceClock.Restart();
         ring.AllReduceSum(_generatorBucket.Buffer);
         allReduceSeconds += reduceClock.Elapsed.TotalSeconds;
         _generatorOptimizer.Step(_generatorBucket.Buffer);
-        AverageRunningStatistics(_generatorBucket.Extras[1..], worldSize);
+        RunningStatistics.AverageFrom(_runningStatistics, _generatorBucket.Extras[1..], worldSize);
 
         var d = (double)_discriminatorBucket.Extras[0];
         var g = (double)_generatorBucket.Extras[0];
@@ -173,33 +173,6 @@ public sealed class GanReplica : IReplica
         }
 
         Networks.Dispose();
-    }
-
-    private void CopyRunningStatistics(Span<float> destination)
-    {
-        var offset = 0;
-        foreach (var buffer in _runningStatistics)
-        {
-            var length = (int)buffer.numel();
-            MemoryMarshal.Cast<byte, float>(buffer.bytes).CopyTo(destination.Slice(offset, length));
-            offset += length;
-        }
-    }
-
-    private void AverageRunningStatistics(Span<float> sums, int worldSize)
-    {
-        var offset = 0;
-        foreach (var buffer in _runningStatistics)
-        {
-            var length = (int)buffer.numel();
-            var target = MemoryMarshal.Cast<byte, float>(buffer.bytes);
-            for (var i = 0; i < length; i++)
-            {
-                target[i] = sums[offset + i] / worldSize;
-            }
-
-            offset += length;
-        }
     }
 
     /// <summary>Latent noise of this rank's rows of the global batch; see <see cref="VaeReplica"/> for the row layout.</summary>

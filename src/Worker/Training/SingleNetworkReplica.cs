@@ -65,7 +65,7 @@ public abstract class SingleNetworkReplica : IReplica
             extras[1 + t] = (float)termSums[t];
         }
 
-        CopyRunningStatistics(extras[(1 + _termCount)..]);
+        RunningStatistics.CopyTo(_runningStatistics, extras[(1 + _termCount)..]);
         var reduceClock = Stopwatch.StartNew();
         ring.AllReduceSum(_bucket.Buffer);
         var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
@@ -76,7 +76,7 @@ public abstract class SingleNetworkReplica : IReplica
         }
 
         _optimizer.Step(_bucket.Buffer);
-        AverageRunningStatistics(_bucket.Extras[(1 + _termCount)..], worldSize);
+        RunningStatistics.AverageFrom(_runningStatistics, _bucket.Extras[(1 + _termCount)..], worldSize);
 
         var seconds = clock.Elapsed.TotalSeconds;
         DeepGenTelemetry.StepDuration.Record(seconds);
@@ -108,9 +108,9 @@ public abstract class SingleNetworkReplica : IReplica
     protected abstract long[] InputShape(int count, ImageDataset data);
 
     /// <summary>
-    /// Runs the forward pass on this rank's images (pixels in [0, 1]) and returns the loss, scaled
-    /// so that its sum over ranks is the global batch mean, and the step terms' shares of their
-    /// global values (their sums over ranks are the reported terms).
+    /// Runs the forward pass on this rank's images (pixels in [0, 1]). Returns the loss, scaled so
+    /// that its sum over ranks is the global batch mean, and this rank's shares of the step terms,
+    /// whose sums over ranks are the reported terms.
     /// </summary>
     protected abstract (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize);
 
@@ -125,32 +125,6 @@ public abstract class SingleNetworkReplica : IReplica
         return tensor;
     }
 
-    private void CopyRunningStatistics(Span<float> destination)
-    {
-        var offset = 0;
-        foreach (var buffer in _runningStatistics)
-        {
-            var length = (int)buffer.numel();
-            MemoryMarshal.Cast<byte, float>(buffer.bytes).CopyTo(destination.Slice(offset, length));
-            offset += length;
-        }
-    }
-
-    private void AverageRunningStatistics(Span<float> sums, int worldSize)
-    {
-        var offset = 0;
-        foreach (var buffer in _runningStatistics)
-        {
-            var length = (int)buffer.numel();
-            var target = MemoryMarshal.Cast<byte, float>(buffer.bytes);
-            for (var i = 0; i < length; i++)
-            {
-                target[i] = sums[offset + i] / worldSize;
-            }
-
-            offset += length;
-        }
-    }
 }
 
 /// <summary>Data-parallel autoencoder: per-pixel MSE plus the optional L2 penalty λΣ‖W‖².</summary>

@@ -88,8 +88,8 @@ public sealed class VaeReplica : IReplica
         terms.Loss.backward();
 
         // NOTE: The all-reduce starts only after the whole backward pass. TorchSharp 0.107 has no
-        // tensor backward hooks (register_hook), so nothing tells the step when one bucket's
-        // gradients are final; overlapping communication with backward would need the backward
+        // tensor backward hooks (register_hook), so the step cannot learn when one bucket's
+        // gradients are final. Overlapping communication with backward would need the backward
         // pass staged by hand with torch.autograd.grad.
         _bucket.Gather();
         var extras = _bucket.Extras;
