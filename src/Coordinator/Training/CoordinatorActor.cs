@@ -225,8 +225,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         var runId = $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var sampler = new DistributedSampler(train.Count, start.Config.Workers, start.Config.Seed);
+        // The seeded initial weights come first: libtorch's default generator is process-wide, and
+        // the evaluation actor's thread draws from it when it builds its own copy of the model.
+        var initialWeights = ReplicaFactory.InitialWeights(start.Config, train.Rows, train.Columns);
         var evaluator = Context.ActorOf(EvaluationActor.Props(start.Config, test, train, output), $"evaluation-{runId}");
-        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, train.Rows, train.Columns, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
+        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, initialWeights, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
         _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
             runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count);
         _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
@@ -250,7 +253,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _run.Ranks = decision.Ranks;
         _log.Info("Run {RunId}: ranks assigned: {Reason}", _run.RunId, decision.Reason);
 
-        var initialWeights = ReplicaFactory.InitialWeights(_run.Config, _run.Rows, _run.Columns);
+        var initialWeights = _run.InitialWeights;
         var secret = RandomNumberGenerator.GetBytes(32);
         var peers = decision.Ranks.Select(w => w.Registration.DataPlane).ToList();
         var traceParent = Activity.Current?.Id;
@@ -518,8 +521,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         IRunObserver observer,
         IActorRef requester,
         IActorRef evaluator,
-        int rows,
-        int columns,
+        byte[] initialWeights,
         int stepsPerEpoch,
         TimeSpan workerWaitTimeout)
     {
@@ -529,8 +531,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public IRunObserver Observer { get; } = observer;
         public IActorRef Requester { get; } = requester;
         public IActorRef Evaluator { get; } = evaluator;
-        public int Rows { get; } = rows;
-        public int Columns { get; } = columns;
+        public byte[] InitialWeights { get; } = initialWeights;
         public int StepsPerEpoch { get; } = stepsPerEpoch;
         public TimeSpan WorkerWaitTimeout { get; } = workerWaitTimeout;
         public IReadOnlyList<RegisteredWorker> Ranks { get; set; } = [];

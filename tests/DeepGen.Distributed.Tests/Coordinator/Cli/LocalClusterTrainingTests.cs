@@ -48,6 +48,26 @@ public sealed class LocalClusterTrainingTests
     }
 
     [Fact]
+    public async Task Same_seed_reproduces_the_same_weights()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var config = new TrainingConfig(Workers: 2, Epochs: 1, BatchSizePerWorker: 32, TrainLimit: 1600, TestLimit: 200, Seed: 9, DataDirectory: FashionMnist.DefaultDirectory);
+        var weights = new List<byte[]>();
+        for (var run = 0; run < 2; run++)
+        {
+            var runDirectory = Path.Combine(folder.Path, $"run{run}");
+            await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+            cluster.StartWorkers(2, "WARNING");
+            var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, new RecordingObserver(), TimeSpan.FromSeconds(60)), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+            Assert.IsType<RunCompleted>(outcome);
+            weights.Add(DeepGen.Distributed.Coordinator.Output.Checkpoint.Read(Path.Combine(runDirectory, "checkpoints", "final.ckpt")).Weights);
+        }
+
+        Assert.Equal(weights[0], weights[1]);
+    }
+
+    [Fact]
     public async Task Lost_worker_fails_run_instead_of_hanging()
     {
         TorchRuntime.EnsureLoaded();
