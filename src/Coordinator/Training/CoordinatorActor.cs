@@ -396,6 +396,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         var e = evaluated.Evaluation;
         run.Output.AppendEvaluation(e.Epoch, e.Step, e.Values);
+        for (var m = 0; m < e.Names.Count; m++)
+        {
+            DeepGenTelemetry.Evaluation.Record(e.Values[m], new KeyValuePair<string, object?>("metric", e.Names[m]));
+        }
+
         var summary = string.Join(", ", e.Names.Zip(e.Values, (name, value) => $"{name} {value:G6}"));
         _log.Info("Run {RunId}: evaluation at step {Step} (epoch {Epoch}): {Metrics}", run.RunId, e.Step, e.Epoch, summary);
         run.Observer.EpochEvaluated(e);

@@ -31,6 +31,7 @@ namespace DeepGen.Distributed.Configuration;
 /// <param name="EvaluateEverySteps">Also evaluate a snapshot every N steps (0 = only at epoch ends).</param>
 /// <param name="FidClassifier">Checkpoint of the classifier whose features the GAN's Fréchet distance uses; empty skips it.</param>
 /// <param name="InjectNanAtStep">Fault injection for recovery tests: make the loss NaN at this step (0 = never).</param>
+/// <param name="LearningRateSchedule"><c>constant</c>, or <c>cosine</c> decay from the base rate towards 0 over the whole run.</param>
 public sealed record TrainingConfig(
     string Model = "vae",
     int Workers = 2,
@@ -56,7 +57,8 @@ public sealed record TrainingConfig(
     int DiscriminatorSteps = 1,
     int EvaluateEverySteps = 0,
     string FidClassifier = "",
-    long InjectNanAtStep = 0)
+    long InjectNanAtStep = 0,
+    string LearningRateSchedule = "constant")
 {
     /// <summary>The model family of <see cref="Model"/>.</summary>
     public ModelFamily Family => ModelFamily.All[Model];
@@ -103,6 +105,11 @@ public sealed record TrainingConfig(
         if (FidClassifier.Length > 0 && !File.Exists(FidClassifier))
         {
             errors.Add($"--fid-classifier {FidClassifier} does not exist; train one with 'deepgen train --model classifier' and pass its checkpoints/final.ckpt, or omit the option.");
+        }
+
+        if (!Training.LearningRateSchedule.Names.Contains(LearningRateSchedule))
+        {
+            errors.Add($"--lr-schedule '{LearningRateSchedule}' is not available; use {string.Join(" or ", Training.LearningRateSchedule.Names)}.");
         }
 
         if (InjectNanAtStep < 0)

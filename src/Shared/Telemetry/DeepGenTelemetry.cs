@@ -18,6 +18,7 @@ public static class DeepGenTelemetry
     public const string SamplesName = "deepgen.train.samples";
     public const string LossName = "deepgen.train.loss";
     public const string ThroughputName = "deepgen.train.throughput";
+    public const string EvaluationName = "deepgen.eval.metric";
 
     public static readonly ActivitySource ActivitySource = new(SourceName, typeof(DeepGenTelemetry).Assembly.GetName().Version?.ToString());
 
@@ -37,6 +38,9 @@ public static class DeepGenTelemetry
 
     /// <summary>Training loss of the latest step, per image, tagged with the term (loss, reconstruction, kl).</summary>
     public static readonly Gauge<double> Loss = Meter.CreateGauge<double>(LossName, "nat", "Training loss terms of the latest step, per image.");
+
+    /// <summary>Latest held-out evaluation of the run, tagged with the metric name (for example test_neg_elbo).</summary>
+    public static readonly Gauge<double> Evaluation = Meter.CreateGauge<double>(EvaluationName, null, "Latest held-out evaluation metrics of the run, tagged with the metric name.");
 
     /// <summary>Global training throughput measured by the coordinator over the latest steps.</summary>
     public static readonly Gauge<double> Throughput = Meter.CreateGauge<double>(ThroughputName, "{sample}/s", "Global training throughput of the run.");

@@ -32,6 +32,9 @@ public abstract class FlatOptimizer
     /// <summary>Number of steps taken.</summary>
     public long Steps { get; private set; }
 
+    /// <summary>Factor on the base learning rate for the next step, set by a schedule; 1 by default.</summary>
+    public double LearningRateScale { get; set; } = 1.0;
+
     /// <summary>
     /// Applies one update with <paramref name="gradients"/> (at least as long as
     /// <see cref="Parameters"/>; extra trailing values are ignored) and writes the new values into
@@ -60,12 +63,28 @@ public abstract class FlatOptimizer
     protected abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long stepNumber);
 }
 
+/// <summary>
+/// Learning-rate schedules, as a factor on the base rate for step t of T (from 1).
+/// </summary>
+public static class LearningRateSchedule
+{
+    /// <summary>Accepted values of <c>--lr-schedule</c>.</summary>
+    public static readonly IReadOnlyList<string> Names = ["constant", "cosine"];
+
+    /// <summary>Returns 1 for <c>constant</c>, and ½(1 + cos(π(t − 1)/T)) for <c>cosine</c>, which decays from 1 towards 0.</summary>
+    public static double Scale(string schedule, long step, long totalSteps) => schedule switch
+    {
+        "cosine" when totalSteps > 0 => 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(step - 1, 0, totalSteps) / totalSteps)),
+        _ => 1.0,
+    };
+}
+
 /// <summary>Plain gradient descent: θ ← θ − α∇J.</summary>
 public sealed class FlatSgd(IEnumerable<TorchSharp.Modules.Parameter> parameters, double learningRate) : FlatOptimizer(parameters)
 {
     protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long stepNumber)
     {
-        var rate = (float)learningRate;
+        var rate = (float)(learningRate * LearningRateScale);
         var i = 0;
         if (Vector.IsHardwareAccelerated)
         {
@@ -112,7 +131,7 @@ public sealed class FlatAdam : FlatOptimizer
     {
         var b1 = (float)_beta1;
         var b2 = (float)_beta2;
-        var stepSize = (float)(_learningRate / (1 - Math.Pow(_beta1, stepNumber)));
+        var stepSize = (float)(_learningRate * LearningRateScale / (1 - Math.Pow(_beta1, stepNumber)));
         var correction2 = (float)Math.Sqrt(1 - Math.Pow(_beta2, stepNumber));
         var m = _firstMoment.AsSpan();
         var v = _secondMoment.AsSpan();

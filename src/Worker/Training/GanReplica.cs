@@ -85,6 +85,13 @@ public sealed class GanReplica : IReplica
     }
 
     /// <inheritdoc />
+    public void SetLearningRateScale(double scale)
+    {
+        _discriminatorOptimizer.LearningRateScale = scale;
+        _generatorOptimizer.LearningRateScale = scale;
+    }
+
+    /// <inheritdoc />
     public string Checksum() => ParameterCodec.Checksum(Networks);
 
     /// <inheritdoc />

@@ -30,6 +30,9 @@ public interface IReplica : IDisposable
     /// <exception cref="ArithmeticException">A loss is NaN or infinite; the message names the step and the loss.</exception>
     StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring);
 
+    /// <summary>Sets the factor on the base learning rate of every optimizer for the next steps.</summary>
+    void SetLearningRateScale(double scale);
+
     /// <summary>SHA-256 of the replica's state (parameters and running statistics).</summary>
     string Checksum();
 

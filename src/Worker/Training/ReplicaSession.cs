@@ -2,6 +2,7 @@ using Akka.Actor;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Training;
 
 namespace DeepGen.Distributed.Worker.Training;
 
@@ -68,6 +69,7 @@ public sealed class ReplicaSession : IDisposable
             var step = command.FirstStep + s;
             var batch = _sampler.Batch(command.Epoch, _run.Rank, s, batchSize);
             var globalBatch = _sampler.GlobalBatchSize(s, batchSize);
+            _trainer.SetLearningRateScale(LearningRateSchedule.Scale(_run.Config.LearningRateSchedule, step, (long)steps * _run.Config.Epochs));
             var metrics = _trainer.Step(_data, batch, step, _run.Rank, _run.Peers.Count, globalBatch, _ring);
             _coordinator.Tell(new StepCompleted(
                 _run.RunId, _run.Rank, step, command.Epoch, metrics.Loss, metrics.Terms,

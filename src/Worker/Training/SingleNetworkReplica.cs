@@ -87,6 +87,9 @@ public abstract class SingleNetworkReplica : IReplica
     }
 
     /// <inheritdoc />
+    public void SetLearningRateScale(double scale) => _optimizer.LearningRateScale = scale;
+
+    /// <inheritdoc />
     public string Checksum() => ParameterCodec.Checksum(Network);
 
     /// <inheritdoc />

@@ -117,6 +117,9 @@ public sealed class VaeReplica : IReplica
         return new StepMetrics(loss, [_bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot]], globalBatchSize, seconds, allReduceSeconds);
     }
 
+    /// <inheritdoc />
+    public void SetLearningRateScale(double scale) => _optimizer.LearningRateScale = scale;
+
     /// <summary>SHA-256 of the replica's parameters.</summary>
     public string Checksum() => ParameterCodec.Checksum(Model);
 

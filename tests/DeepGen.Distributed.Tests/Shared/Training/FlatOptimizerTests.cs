@@ -57,3 +57,31 @@ public sealed class FlatOptimizerTests
         Assert.Contains("3 gradients for 10 parameters", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class LearningRateScheduleTests
+{
+    [Theory]
+    [InlineData("constant", 1, 100, 1.0)]
+    [InlineData("constant", 100, 100, 1.0)]
+    [InlineData("cosine", 1, 100, 1.0)]
+    [InlineData("cosine", 51, 100, 0.5)]
+    [InlineData("cosine", 101, 100, 0.0)]
+    [InlineData("cosine", 26, 100, 0.8535533905932737)]
+    public void Scale_matches_hand_values(string schedule, long step, long totalSteps, double expected)
+    {
+        Assert.Equal(expected, LearningRateSchedule.Scale(schedule, step, totalSteps), 12);
+    }
+
+    [Fact]
+    public void Scale_multiplies_the_sgd_update()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var layer = TorchSharp.torch.nn.Linear(1, 1, hasBias: false);
+        var optimizer = new FlatSgd(layer.parameters(), 0.5) { LearningRateScale = 0.5 };
+        var before = optimizer.Parameters[0];
+
+        optimizer.Step([2f]);
+
+        Assert.Equal(before - 0.5f, optimizer.Parameters[0]);
+    }
+}
