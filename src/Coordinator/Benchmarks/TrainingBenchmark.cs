@@ -59,6 +59,11 @@ public static class TrainingBenchmark
 
         // Only full batches: the last step of an epoch may be short, which would skew the rate.
         var fullSteps = data.Count / (workers * batchPerWorker);
+        if (fullSteps < 1)
+        {
+            throw new ArgumentException($"{data.Count} images do not fill one global batch of {workers} × {batchPerWorker}; lower --batch-size or --workers.", nameof(data));
+        }
+
         var ring = AllReduceBenchmark.FormRing(workers, wire);
         try
         {

@@ -61,7 +61,7 @@ public sealed class EvaluationActor : ReceiveActor
                 }
                 catch (Exception error) when (error is not OutOfMemoryException)
                 {
-                    parent.Tell(new SnapshotEvaluationFailed(snapshot.Epoch, $"{error.GetType().Name}: {error.Message}"));
+                    parent.Tell(new SnapshotEvaluationFailed(snapshot.Epoch, $"{error.GetType().Name}: {error.Message}", snapshot.EpochEnd));
                 }
             });
         });

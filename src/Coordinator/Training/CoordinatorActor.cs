@@ -143,7 +143,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Run {RunId}: evaluation of epoch {Epoch} failed: {Reason}", _run?.RunId, failed.Epoch, failed.Reason);
             _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
-            if (failed.Epoch == _run?.Config.Epochs)
+            if (failed.EpochEnd && failed.Epoch == _run?.Config.Epochs)
             {
                 CompleteRun();
             }
@@ -191,7 +191,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Run {RunId}: evaluation of epoch {Epoch} failed: {Reason}", _run?.RunId, failed.Epoch, failed.Reason);
             _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
-            if (_run is not null && failed.Epoch == _run.Config.Epochs)
+            if (_run is not null && failed.EpochEnd && failed.Epoch == _run.Config.Epochs)
             {
                 CompleteRun();
             }
@@ -215,6 +215,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             train = Limit(FashionMnist.Load(start.Config.DataDirectory, DatasetSplit.Train), start.Config.TrainLimit);
             test = Limit(FashionMnist.Load(start.Config.DataDirectory, DatasetSplit.Test), start.Config.TestLimit);
+            var preflight = RunPreflight.CheckBatchNormBatches(start.Config, train.Count) ?? RunPreflight.CheckFidClassifier(start.Config);
+            if (preflight is not null)
+            {
+                Sender.Tell(new RunFailed("", preflight));
+                return;
+            }
+
             output = RunOutput.Create(start.RunDirectory, start.Config);
         }
         catch (Exception error) when (error is DatasetFormatException or IOException or InvalidOperationException or UnauthorizedAccessException)

@@ -9,4 +9,5 @@ public sealed record EvaluateSnapshot(int Epoch, long Step, byte[] Weights, bool
 public sealed record SnapshotEvaluated(EpochEvaluation Evaluation);
 
 /// <summary>The evaluation of a snapshot failed; training is not affected.</summary>
-public sealed record SnapshotEvaluationFailed(int Epoch, string Reason);
+/// <param name="EpochEnd">True when the failed snapshot was taken at the end of <paramref name="Epoch"/>.</param>
+public sealed record SnapshotEvaluationFailed(int Epoch, string Reason, bool EpochEnd);

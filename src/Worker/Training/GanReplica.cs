@@ -35,7 +35,7 @@ public sealed record GanReplicaSettings(
 /// </summary>
 /// <remarks>
 /// BatchNorm running statistics are buffers, not gradients: each replica updates them from its own
-/// batches (three discriminator passes and one generator pass per iteration), so they drift apart.
+/// batches (2k + 1 discriminator passes, for k = DiscriminatorSteps, and one generator pass per iteration; the k discriminator steps reuse the iteration's real batch with fresh generated images), so they drift apart.
 /// After every iteration they are averaged across ranks inside the generator's all-reduce, which
 /// keeps every replica's buffers identical. Evaluation therefore uses the mean statistics of all
 /// shards. Not thread-safe: one dedicated thread must own the replica.

@@ -61,6 +61,31 @@ public sealed class RunLifecycleTests
         Assert.Equal(59, observer.Steps.Where(s => s.Rank == 0).Max(s => s.Step));
     }
 
+    [Fact]
+    public async Task Failed_evaluations_do_not_end_training()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+
+        // One test image cannot give a Fréchet distance, so every evaluation fails; training must
+        // still run all 10 steps and write its checkpoint.
+        var config = new TrainingConfig(
+            Model: "gan", GanArchitecture: "mlp", Workers: 2, Epochs: 1, BatchSizePerWorker: 32, TrainLimit: 640, TestLimit: 1, EvaluateEverySteps: 2,
+            FidClassifier: Path.Combine(ProcessRunner.RepositoryRoot, "models", "fashion-mnist-classifier.ckpt"), DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new RecordingObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(2, "WARNING");
+
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+
+        var completed = Assert.IsType<RunCompleted>(outcome);
+        Assert.Equal(10, completed.Steps);
+        Assert.Null(completed.FinalEvaluation);
+        Assert.True(File.Exists(Path.Combine(runDirectory, "checkpoints", "final.ckpt")));
+        Assert.Contains(observer.Messages, m => m.Contains("evaluation of epoch 1 failed", StringComparison.Ordinal));
+    }
+
     private sealed class TimelineObserver : IRunObserver
     {
         private long _latestStep;
