@@ -3,9 +3,12 @@ using static TorchSharp.torch;
 namespace DeepGen.Distributed.Explain;
 
 /// <summary>
-/// Deletion test of a saliency map's faithfulness: replacing the pixels a map ranks highest should lower the
-/// model's confidence more than replacing as many pixels chosen at random.
+/// Deletion test of a saliency map's faithfulness. A faithful map ranks first the pixels whose replacement lowers
+/// the model's confidence most, so replacing them should lower it more than replacing as many random pixels.
 /// </summary>
+/// <remarks>NOTE: uniformly random single pixels are not a neutral baseline. Scattered replaced pixels form a noise
+/// pattern that can lower a classifier's confidence more than deleting whole regions, so compare against a random
+/// map at the saliency map's resolution as well.</remarks>
 public static class Faithfulness
 {
     /// <summary>Mean confidence drops when <see cref="Percent"/> % of each image's pixels are replaced.</summary>
@@ -56,7 +59,7 @@ public static class Faithfulness
         {
             if (!(percent >= 0 && percent <= 100))
             {
-                throw new ArgumentException($"percent {percent} is outside [0, 100].", nameof(percents));
+                throw new ArgumentException($"percent {percent} is outside [0, 100]. Pass shares of pixels in percent.", nameof(percents));
             }
         }
 
@@ -115,9 +118,9 @@ public static class Faithfulness
             // NaN ranks last so a broken map cannot pick pixels by accident.
             Array.Sort(order, (a, b) =>
             {
-                float va = float.IsNaN(imageValues[a]) ? float.NegativeInfinity : imageValues[a];
-                float vb = float.IsNaN(imageValues[b]) ? float.NegativeInfinity : imageValues[b];
-                int byValue = vb.CompareTo(va);
+                float valueA = float.IsNaN(imageValues[a]) ? float.NegativeInfinity : imageValues[a];
+                float valueB = float.IsNaN(imageValues[b]) ? float.NegativeInfinity : imageValues[b];
+                int byValue = valueB.CompareTo(valueA);
                 return byValue != 0 ? byValue : a.CompareTo(b);
             });
             ranking[image] = order;
