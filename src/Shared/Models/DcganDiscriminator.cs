@@ -67,6 +67,27 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var features = Features(input);
+        return Classify(features);
+    }
+
+    /// <summary>Applies the final flatten and linear layer to the output of <see cref="Features"/>, so that Grad-CAM
+    /// can compute the logit from a feature map it differentiates.</summary>
+    /// <param name="features">Feature map, shape [B, 128, 7, 7].</param>
+    /// <returns>Logits, shape [B, 1], the same as <see cref="forward"/> returns for the images behind
+    /// <paramref name="features"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="features"/> is not [B, 128, 7, 7].</exception>
+    public Tensor Classify(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var shape = features.shape;
+        if (shape.Length != 4 || shape[1] != FeatureChannels || shape[2] != FeatureSize || shape[3] != FeatureSize)
+        {
+            throw new ArgumentException(
+                $"features have shape [{string.Join(", ", shape)}], but the classification layer expects " +
+                $"[B, {FeatureChannels}, {FeatureSize}, {FeatureSize}], the output of Features.",
+                nameof(features));
+        }
+
         using var flattened = features.flatten(1);
         return classify.forward(flattened);
     }
