@@ -7,6 +7,21 @@ cd "$root"
 
 scripts/ensure-prerequisites.sh || exit 1
 
+# The report pages are checked in headless Chromium (Debian package chromium).
+if [ ! -x /usr/bin/chromium ]; then
+  install_cmd=(apt-get install -y -q chromium)
+  [ "$(id -u)" -ne 0 ] && install_cmd=(sudo "${install_cmd[@]}")
+  echo "Chromium is missing; installing the Debian package chromium for the report-page tests..." >&2
+  if ! DEBIAN_FRONTEND=noninteractive "${install_cmd[@]}" >/dev/null 2>&1; then
+    update_cmd=(apt-get update -q)
+    [ "$(id -u)" -ne 0 ] && update_cmd=(sudo "${update_cmd[@]}")
+    "${update_cmd[@]}" >/dev/null && DEBIAN_FRONTEND=noninteractive "${install_cmd[@]}" >/dev/null || {
+      echo "error: could not install chromium; install it with: apt-get install chromium" >&2
+      exit 1
+    }
+  fi
+fi
+
 results="$root/TestResults"
 rm -rf "$results"
 dotnet test DeepGen.Distributed.sln -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@"

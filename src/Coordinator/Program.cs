@@ -6,6 +6,7 @@ var root = new RootCommand("DeepGen.Distributed: data-parallel training of gener
     TrainCommand.Create(),
     DeepGen.Distributed.Coordinator.Benchmarks.BenchCommand.Create(),
     FidReferencesCommand.Create(),
+    CamCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

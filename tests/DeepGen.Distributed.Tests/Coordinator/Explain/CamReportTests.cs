@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DeepGen.Distributed.Coordinator.Explain;
+using DeepGen.Distributed.Coordinator.Output;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Training;
+using DeepGen.Distributed.Worker.Training;
+
+namespace DeepGen.Distributed.Tests.Coordinator.Explain;
+
+/// <summary>CAM reports written from the stored classifier and a DCGAN, and opened in headless Chromium.</summary>
+public sealed partial class CamReportTests
+{
+    private static readonly string[] Decisions = ["real", "generated"];
+
+    private static readonly Lazy<ImageDataset> TestSet = new(() => FashionMnist.Load(FashionMnist.DefaultDirectory, DatasetSplit.Test));
+
+    [Fact]
+    public void Classifier_report_shows_every_image_in_chromium()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var stored = Checkpoint.Read(Path.Combine(ProcessRunner.RepositoryRoot, "models", "fashion-mnist-classifier.ckpt"));
+        using var model = new ClassifierCnn(new ClassifierOptions());
+        ParameterCodec.Decode(stored.Weights, model);
+        var probe = CamReport.ProbeIndices(TestSet.Value, 1);
+
+        var page = CamReport.WriteForClassifier(model, TestSet.Value, probe, folder.Path, "stored classifier", stored.Epoch, stored.Step, 0.286f);
+
+        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.Path, "index.json")));
+        var entries = index.RootElement.GetProperty("entries");
+        Assert.Equal(10, entries.GetArrayLength());
+        Assert.Equal("CAM", index.RootElement.GetProperty("method").GetString());
+        Assert.Equal(3, index.RootElement.GetProperty("faithfulness").GetArrayLength());
+        foreach (var entry in entries.EnumerateArray())
+        {
+            Assert.True(File.Exists(Path.Combine(folder.Path, entry.GetProperty("overlay").GetString()!)));
+        }
+
+        Assert.Equal("images loaded: 20 of 20", ImagesLoadedInChromium(page, folder.Path));
+    }
+
+    [Fact]
+    public void Discriminator_report_explains_real_and_generated_images()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var config = new DeepGen.Distributed.Configuration.TrainingConfig(Model: "gan", LatentSize: 64);
+        using var networks = new GanNetworks("dcgan", new DcganOptions(64));
+        ParameterCodec.Decode(ReplicaFactory.InitialWeights(config, 28, 28), networks);
+        var probe = CamReport.ProbeIndices(TestSet.Value, 1).Take(4).ToArray();
+
+        var page = CamReport.WriteForDiscriminator(networks, TestSet.Value, probe, generatedCount: 4, seed: 3, folder.Path, "untrained DCGAN", 0, 0);
+
+        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.Path, "index.json")));
+        var entries = index.RootElement.GetProperty("entries").EnumerateArray().ToList();
+        Assert.Equal("Grad-CAM", index.RootElement.GetProperty("method").GetString());
+        Assert.Equal(4, entries.Count(e => e.GetProperty("source").GetString() == "test"));
+        Assert.Equal(4, entries.Count(e => e.GetProperty("source").GetString() == "generated"));
+        Assert.All(entries, e => Assert.Contains(e.GetProperty("decision").GetString(), Decisions));
+        Assert.Equal("images loaded: 16 of 16", ImagesLoadedInChromium(page, folder.Path));
+    }
+
+    /// <summary>Loads the page in headless Chromium and returns the count that the page's own script reports.</summary>
+    private static string ImagesLoadedInChromium(string page, string scratch)
+    {
+        const string chromium = "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), "Chromium is missing: install the Debian package chromium (./test.sh does).");
+        var (exitCode, output) = ProcessRunner.Run(
+            chromium,
+            ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(scratch, "chromium-profile")}",
+             "--allow-file-access-from-files", "--virtual-time-budget=3000", "--dump-dom", new Uri(page).AbsoluteUri],
+            TimeSpan.FromMinutes(1));
+        Assert.True(exitCode == 0, output);
+        var match = ImagesLoaded().Match(output);
+        Assert.True(match.Success, "the page's image check did not run:\n" + output);
+        return match.Value;
+    }
+
+    [GeneratedRegex("images loaded: [0-9]+ of [0-9]+")]
+    private static partial Regex ImagesLoaded();
+}
