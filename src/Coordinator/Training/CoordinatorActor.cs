@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using DeepGen.Distributed.Coordinator.Evaluation;
+using DeepGen.Distributed.Coordinator.Explain;
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
@@ -122,6 +123,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             if (IsCurrent(snapshot.RunId))
             {
                 _run!.Evaluator.Tell(new EvaluateSnapshot(snapshot.Epoch, snapshot.Step, snapshot.Weights, EpochEnd: false));
+                _run.CamReporter?.Tell(new ReportCam(snapshot.Epoch, snapshot.Step, snapshot.Weights));
             }
         });
         RunHandlers();
@@ -138,6 +140,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         // Every rank has left the run: only the last evaluation matters now, and a worker that
         // goes away no longer affects the result.
         Receive<RegisterWorker>(Register);
+        Receive<CamReportWritten>(OnCamReport);
         Receive<SnapshotEvaluated>(OnEvaluated);
         Receive<SnapshotEvaluationFailed>(failed =>
         {
@@ -158,6 +161,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(removed => ForgetWorkersAt(removed.Member.Address, "it left the cluster"));
         Receive<SnapshotEvaluated>(_ => { });
         Receive<SnapshotEvaluationFailed>(_ => { });
+        Receive<CamReportWritten>(_ => { });
         Receive<StepCompleted>(_ => { });
         Receive<EpochCompleted>(_ => { });
         Receive<WorkerFailed>(failed => _log.Warning("Worker of rank {Rank} in finished run {RunId} reported: {Reason}", failed.Rank, failed.RunId, failed.Reason));
@@ -186,6 +190,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 FailRun($"rank {rank} stopped (its actor system terminated)");
             }
         });
+        Receive<CamReportWritten>(OnCamReport);
         Receive<SnapshotEvaluated>(OnEvaluated);
         Receive<SnapshotEvaluationFailed>(failed =>
         {
@@ -236,7 +241,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         // the evaluation actor's thread draws from it when it builds its own copy of the model.
         var initialWeights = ReplicaFactory.InitialWeights(start.Config, train.Rows, train.Columns);
         var evaluator = Context.ActorOf(EvaluationActor.Props(start.Config, test, train, output), $"evaluation-{runId}");
-        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, initialWeights, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
+        var camReporter = CamReporterActor.Supports(start.Config)
+            ? Context.ActorOf(CamReporterActor.Props(start.Config, test, (float)(train.Pixels.Average(p => (double)p) / 255), output), $"cam-{runId}")
+            : null;
+        _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, camReporter, initialWeights, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
         _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
             runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count);
         _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
@@ -379,6 +387,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var epochCheckpoint = run.Output.WriteCheckpoint($"epoch-{report.Epoch:000}.ckpt", run.Config, report.Epoch, report.LastStep, weights);
         _log.Info("Run {RunId}: checkpoint {Path} written after epoch {Epoch}", run.RunId, epochCheckpoint, report.Epoch);
         run.Evaluator.Tell(new EvaluateSnapshot(report.Epoch, report.LastStep, weights, EpochEnd: true));
+        run.CamReporter?.Tell(new ReportCam(report.Epoch, report.LastStep, weights));
         if (report.Epoch < run.Config.Epochs)
         {
             StartEpoch(report.Epoch + 1);
@@ -423,6 +432,20 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
 
+    private void OnCamReport(CamReportWritten report)
+    {
+        if (report.Page is not null)
+        {
+            _log.Info("Run {RunId}: CAM report of step {Step} written to {Page}", _run?.RunId, report.Step, report.Page);
+            _run?.Observer.Log($"CAM report: {report.Page}");
+        }
+        else
+        {
+            _log.Warning("Run {RunId}: CAM report of step {Step} failed: {Reason}", _run?.RunId, report.Step, report.Error);
+            _run?.Observer.Log($"CAM report of step {report.Step} failed: {report.Error}");
+        }
+    }
+
     private void CompleteRun()
     {
         Timers.Cancel("final-evaluation");
@@ -430,6 +453,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.Output.Dispose();
         run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation));
         Context.Stop(run.Evaluator);
+        if (run.CamReporter is not null)
+        {
+            Context.Stop(run.CamReporter);
+        }
+
         _run = null;
         Become(Idle);
     }
@@ -504,6 +532,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Timers.CancelAll();
         run.Output.Dispose();
         Context.Stop(run.Evaluator);
+        if (run.CamReporter is not null)
+        {
+            Context.Stop(run.CamReporter);
+        }
+
         run.Requester.Tell(new RunFailed(run.RunId, reason));
         _run = null;
         Become(Idle);
@@ -533,6 +566,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         IRunObserver observer,
         IActorRef requester,
         IActorRef evaluator,
+        IActorRef? camReporter,
         byte[] initialWeights,
         int stepsPerEpoch,
         TimeSpan workerWaitTimeout)
@@ -543,6 +577,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public IRunObserver Observer { get; } = observer;
         public IActorRef Requester { get; } = requester;
         public IActorRef Evaluator { get; } = evaluator;
+        public IActorRef? CamReporter { get; } = camReporter;
         public byte[] InitialWeights { get; } = initialWeights;
         public int StepsPerEpoch { get; } = stepsPerEpoch;
         public TimeSpan WorkerWaitTimeout { get; } = workerWaitTimeout;

@@ -11,3 +11,9 @@ public sealed record SnapshotEvaluated(EpochEvaluation Evaluation);
 /// <summary>The evaluation of a snapshot failed; training is not affected.</summary>
 /// <param name="EpochEnd">True when the failed snapshot was taken at the end of <paramref name="Epoch"/>.</param>
 public sealed record SnapshotEvaluationFailed(int Epoch, string Reason, bool EpochEnd);
+
+/// <summary>Write a CAM report for a weight snapshot. Local to the coordinator's process.</summary>
+public sealed record ReportCam(int Epoch, long Step, byte[] Weights);
+
+/// <summary>A CAM report was written; <paramref name="Page"/> is its HTML page, or null when it failed with <paramref name="Error"/>.</summary>
+public sealed record CamReportWritten(int Epoch, long Step, string? Page, string? Error);

@@ -86,6 +86,30 @@ public sealed class RunLifecycleTests
         Assert.Contains(observer.Messages, m => m.Contains("evaluation of epoch 1 failed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Classifier_run_writes_cam_reports_while_training()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+
+        // 1,280 images / (2 × 32) = 20 steps; reports after steps 10 and 20.
+        var config = new TrainingConfig(Model: "classifier", Workers: 2, Epochs: 1, BatchSizePerWorker: 32, TrainLimit: 1280, TestLimit: 300, EvaluateEverySteps: 10, DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new RecordingObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(2, "WARNING");
+
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+
+        Assert.IsType<RunCompleted>(outcome);
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(runDirectory, "cam", "index.json")));
+        var steps = index.RootElement.EnumerateArray().Select(r => r.GetProperty("step").GetInt64()).Order().ToList();
+        Assert.Equal([10L, 20L], steps);
+        Assert.True(File.Exists(Path.Combine(runDirectory, "cam", "step-000020", "report.html")));
+        Assert.True(File.Exists(Path.Combine(runDirectory, "cam", "step-000020", "index.json")));
+        Assert.Equal(20, observer.Steps.Count(s => s.Rank == 0));
+    }
+
     private sealed class TimelineObserver : IRunObserver
     {
         private long _latestStep;
