@@ -16,8 +16,9 @@ public static class CamCommand
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files; the probe images come from its test set.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_DATA") ?? FashionMnist.DefaultDirectory };
         var perClass = new Option<int>("--per-class") { Description = "Test images per class in the probe set.", DefaultValueFactory = _ => 3 };
         var generated = new Option<int>("--generated") { Description = "Generated images in the probe set of a GAN.", DefaultValueFactory = _ => 16 };
+        var images = new Option<string?>("--images") { Description = "IDX images file (gzip or plain, 28×28) to explain instead of test images; the first 100 are used." };
         var output = new Option<string>("--output") { Description = "Folder for report.html, index.json and images/.", DefaultValueFactory = _ => "cam-report" };
-        var command = new Command("cam", "Write a CAM (classifier) or Grad-CAM (DCGAN discriminator) report for a stored checkpoint.") { checkpoint, data, perClass, generated, output };
+        var command = new Command("cam", "Write a CAM (classifier) or Grad-CAM (DCGAN discriminator) report for a stored checkpoint.") { checkpoint, data, images, perClass, generated, output };
         command.SetAction(result =>
         {
             if (result.GetValue(perClass) is < 1 or > 100 || result.GetValue(generated) is < 0 or > 1000)
@@ -30,8 +31,27 @@ public static class CamCommand
             {
                 TorchRuntime.EnsureLoaded();
                 var stored = Checkpoint.Read(result.GetValue(checkpoint)!);
-                var test = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Test);
-                var probe = CamReport.ProbeIndices(test, result.GetValue(perClass));
+                ImageDataset test;
+                int[] probe;
+                if (result.GetValue(images) is { } imagesPath)
+                {
+                    // Images of unknown class: label 255 marks them as unlabelled in the report.
+                    var loaded = IdxReader.ReadImages(imagesPath);
+                    if (loaded.Rows != 28 || loaded.Columns != 28)
+                    {
+                        Console.Error.WriteLine($"{imagesPath}: images are {loaded.Rows}×{loaded.Columns}; the models take 28×28 images.");
+                        return 2;
+                    }
+
+                    test = new ImageDataset(Path.GetFileName(imagesPath), loaded.Rows, loaded.Columns, loaded.Pixels, Enumerable.Repeat((byte)255, loaded.Count).ToArray());
+                    probe = Enumerable.Range(0, Math.Min(100, test.Count)).ToArray();
+                }
+                else
+                {
+                    test = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Test);
+                    probe = CamReport.ProbeIndices(test, result.GetValue(perClass));
+                }
+
                 var folder = Path.GetFullPath(result.GetValue(output)!);
                 Directory.CreateDirectory(folder);
                 var title = $"{Path.GetFileName(result.GetValue(checkpoint))}: {stored.Config.Model}";

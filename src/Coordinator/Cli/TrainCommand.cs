@@ -24,6 +24,7 @@ public static class TrainCommand
         var evaluateEvery = new Option<int>("--eval-every") { Description = "Also evaluate a snapshot every N steps while training goes on (0 = epoch ends only)." };
         var fidClassifier = new Option<string>("--fid-classifier") { Description = "Classifier checkpoint (from --model classifier) whose features the GAN's Fréchet distance uses.", DefaultValueFactory = _ => defaults.FidClassifier };
         var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule: constant, or cosine decay towards 0 over the run.", DefaultValueFactory = _ => defaults.LearningRateSchedule };
+        var deletion = new Option<double>("--deletion-augmentation") { Description = "Classifier: share of training images (0 to 1) in which up to half of the pixels are replaced with the dataset mean." };
         var injectNan = new Option<long>("--inject-nan-at-step") { Description = "Fault injection for recovery drills: make the loss NaN at this step (0 = never)." };
         var workers = new Option<int>("--workers") { Description = "Number of data-parallel workers (world size).", DefaultValueFactory = _ => defaults.Workers };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
@@ -51,7 +52,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
-            model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
+            model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, deletion, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
             threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel,
         };
 
@@ -83,7 +84,8 @@ public static class TrainCommand
                 EvaluateEverySteps: result.GetValue(evaluateEvery),
                 FidClassifier: result.GetValue(fidClassifier)!,
                 InjectNanAtStep: result.GetValue(injectNan),
-                LearningRateSchedule: result.GetValue(schedule)!);
+                LearningRateSchedule: result.GetValue(schedule)!,
+                DeletionAugmentation: result.GetValue(deletion));
             var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
             var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
             return await RunAsync(config, runDirectory, node, cancellationToken).ConfigureAwait(false);

@@ -14,8 +14,8 @@ namespace DeepGen.Distributed.Coordinator.Explain;
 /// <summary>One explained image of a report.</summary>
 /// <param name="Image">PNG of the image, relative to the report folder.</param>
 /// <param name="Overlay">PNG of the map blended over the image, relative to the report folder.</param>
-/// <param name="Source"><c>test</c> (a held-out image with its label) or <c>generated</c>.</param>
-/// <param name="Label">True class for test images, −1 for generated ones.</param>
+/// <param name="Source"><c>test</c> (a held-out image with its label), <c>input</c> (an unlabelled image given by the user) or <c>generated</c>.</param>
+/// <param name="Label">True class for test images, −1 for the others.</param>
 /// <param name="Decision">What the map explains: a class name, or <c>real</c> / <c>generated</c> for a discriminator.</param>
 /// <param name="Score">Softmax probability of the predicted class, or the discriminator's probability of "real".</param>
 public sealed record CamEntry(string Image, string Overlay, string Source, int Label, string Decision, double Score);
@@ -88,7 +88,7 @@ public static class CamReport
 
         var predictedClasses = predicted.data<long>().ToArray();
         var scores = probabilities.gather(1, predicted.unsqueeze(1)).squeeze(1).data<float>().ToArray();
-        var entries = WriteImages(images, maps, folder, i => ("test", data.Labels[probe[i]], FashionMnistClasses[(int)predictedClasses[i]], scores[i]));
+        var entries = WriteImages(images, maps, folder, i => (LabelOf(data, probe[i]) < 0 ? "input" : "test", LabelOf(data, probe[i]), FashionMnistClasses[(int)predictedClasses[i]], scores[i]));
         var predictedTensor = predicted.clone();
         var faithfulness = Faithfulness.Measure(
             masked => torch.softmax(model.call(masked), 1).gather(1, predictedTensor.unsqueeze(1)).squeeze(1),
@@ -131,7 +131,7 @@ public static class CamReport
         var scores = realProbability.data<float>().ToArray();
         var display = (images + 1) / 2;
         var entries = WriteImages(display, maps, folder, i => i < probe.Length
-            ? ("test", data.Labels[probe[i]], saysReal[i] ? "real" : "generated", scores[i])
+            ? (LabelOf(data, probe[i]) < 0 ? "input" : "test", LabelOf(data, probe[i]), saysReal[i] ? "real" : "generated", scores[i])
             : ("generated", -1, saysReal[i] ? "real" : "generated", scores[i]));
 
         // Confidence in the discriminator's own decision, as the map explains that decision.
@@ -145,6 +145,9 @@ public static class CamReport
             images, maps, fillValue: 0f, FaithfulnessPercents, seed: 17);
         return WriteIndexAndPage(folder, new CamReportIndex(title, epoch, step, "Grad-CAM", entries, faithfulness));
     }
+
+    /// <summary>Returns the image's class, or −1 for images without a Fashion-MNIST label.</summary>
+    private static int LabelOf(ImageDataset data, int index) => data.Labels[index] < FashionMnistClasses.Count ? data.Labels[index] : -1;
 
     private static Tensor Load(ImageDataset data, int[] indices)
     {

@@ -32,6 +32,7 @@ namespace DeepGen.Distributed.Configuration;
 /// <param name="FidClassifier">Checkpoint of the classifier whose features the GAN's Fréchet distance uses; empty skips it.</param>
 /// <param name="InjectNanAtStep">Fault injection for recovery tests: make the loss NaN at this step (0 = never).</param>
 /// <param name="LearningRateSchedule"><c>constant</c>, or <c>cosine</c> decay from the base rate towards 0 over the whole run.</param>
+/// <param name="DeletionAugmentation">Classifier only: share of training images in which a random fraction (up to half) of the pixels is replaced with the dataset mean.</param>
 public sealed record TrainingConfig(
     string Model = "vae",
     int Workers = 2,
@@ -58,7 +59,8 @@ public sealed record TrainingConfig(
     int EvaluateEverySteps = 0,
     string FidClassifier = "",
     long InjectNanAtStep = 0,
-    string LearningRateSchedule = "constant")
+    string LearningRateSchedule = "constant",
+    double DeletionAugmentation = 0)
 {
     /// <summary>The model family of <see cref="Model"/>.</summary>
     public ModelFamily Family => ModelFamily.All[Model];
@@ -110,6 +112,11 @@ public sealed record TrainingConfig(
         if (!Training.LearningRateSchedule.Names.Contains(LearningRateSchedule))
         {
             errors.Add($"--lr-schedule '{LearningRateSchedule}' is not available; use {string.Join(" or ", Training.LearningRateSchedule.Names)}.");
+        }
+
+        if (!(DeletionAugmentation >= 0 && DeletionAugmentation <= 1))
+        {
+            errors.Add($"--deletion-augmentation {Format(DeletionAugmentation)} is invalid; give a share of images from 0 to 1.");
         }
 
         if (InjectNanAtStep < 0)

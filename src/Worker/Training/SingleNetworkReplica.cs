@@ -51,7 +51,7 @@ public abstract class SingleNetworkReplica : IReplica
 
         Network.zero_grad();
 
-        var (loss, termSums) = Forward(x, labels, globalBatchSize, worldSize);
+        var (loss, termSums) = Forward(x, labels, globalBatchSize, worldSize, step, rank);
 
         loss.backward();
 
@@ -115,7 +115,7 @@ public abstract class SingleNetworkReplica : IReplica
     /// that its sum over ranks is the global batch mean, and this rank's shares of the step terms,
     /// whose sums over ranks are the reported terms.
     /// </summary>
-    protected abstract (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize);
+    protected abstract (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank);
 
     private Tensor InputTensor(int count, ImageDataset data)
     {
@@ -144,7 +144,7 @@ public sealed class AutoencoderReplica(TrainingConfig config, int inputSize, Rea
 
     protected override long[] InputShape(int count, ImageDataset data) => [count, data.PixelsPerImage];
 
-    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize)
+    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank)
     {
         var (loss, squaredErrorSum) = AutoencoderLoss.Compute((Autoencoder)Network, x, Config.WeightDecay, globalBatchSize, 1.0 / worldSize);
         return (loss, [squaredErrorSum.item<float>() / ((double)globalBatchSize * x.shape[1])]);
@@ -171,12 +171,17 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
 
     protected override long[] InputShape(int count, ImageDataset data) => [count, 1, data.Rows, data.Columns];
 
-    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize)
+    protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank)
     {
         if (x.shape[0] < 2)
         {
             // NOTE: BatchNorm cannot normalise fewer than 2 images in training mode.
             throw new ArgumentException($"The classifier needs at least 2 images per rank and step for BatchNorm, got {x.shape[0]}; choose another --batch-size.");
+        }
+
+        if (Config.DeletionAugmentation > 0)
+        {
+            x = DeletePixels(x, step, rank);
         }
 
         var logits = ((ClassifierCnn)Network).call(x);
@@ -190,4 +195,24 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
         ParameterCodec.Decode(weights, model);
         return model;
     }
+
+    /// <summary>
+    /// Replaces, in a share <see cref="TrainingConfig.DeletionAugmentation"/> of the images, a uniformly
+    /// drawn fraction in [0, 0.5] of the pixels with the Fashion-MNIST training mean. A classifier
+    /// that has seen scattered missing pixels does not treat them as evidence, so deletion tests of
+    /// its saliency maps measure the deleted content rather than the shift to an unseen input.
+    /// Seeded by (seed, step, rank), so reruns are identical.
+    /// </summary>
+    private Tensor DeletePixels(Tensor x, long step, int rank)
+    {
+        using var generator = new Generator(unchecked((ulong)Config.Seed * 0x9E3779B97F4A7C15UL + ((ulong)step << 8) + (ulong)rank + 0x5DEECE66DUL));
+        var count = x.shape[0];
+        var chosen = torch.rand([count, 1, 1, 1], generator: generator).lt(Config.DeletionAugmentation);
+        var fraction = torch.rand([count, 1, 1, 1], generator: generator) * 0.5;
+        var deleted = torch.rand(x.shape, generator: generator).lt(fraction).logical_and(chosen);
+        return torch.where(deleted, torch.tensor(FashionMnistMean), x);
+    }
+
+    /// <summary>Mean pixel value of the Fashion-MNIST training set, in [0, 1].</summary>
+    private const float FashionMnistMean = 0.2860f;
 }

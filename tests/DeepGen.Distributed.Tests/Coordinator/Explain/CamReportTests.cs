@@ -62,6 +62,41 @@ public sealed partial class CamReportTests
         Assert.Equal("images loaded: 16 of 16", ImagesLoadedInChromium(page, folder.Path));
     }
 
+    [Fact]
+    public void Cam_command_explains_an_idx_file()
+    {
+        using var folder = new TemporaryDirectory();
+        var test = TestSet.Value.Slice(0, 5);
+        var imagesPath = folder.File("five.idx3");
+        IdxReader.WriteImages(imagesPath, new IdxImages(test.Count, test.Rows, test.Columns, test.Pixels), gzip: false);
+        var output = Path.Combine(folder.Path, "report");
+
+        var (exitCode, text) = ProcessRunner.Run(
+            "dotnet",
+            [ProcessRunner.Program("deepgen"), "cam", "--checkpoint", Path.Combine(ProcessRunner.RepositoryRoot, "models", "fashion-mnist-classifier.ckpt"), "--images", imagesPath, "--output", output],
+            TimeSpan.FromMinutes(2));
+
+        Assert.True(exitCode == 0, text);
+        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "index.json")));
+        var entries = index.RootElement.GetProperty("entries").EnumerateArray().ToList();
+        Assert.Equal(5, entries.Count);
+        Assert.All(entries, e => Assert.Equal("input", e.GetProperty("source").GetString()));
+        Assert.All(entries, e => Assert.Equal(-1, e.GetProperty("label").GetInt32()));
+    }
+
+    [Fact]
+    public void Cam_command_rejects_a_vae_checkpoint()
+    {
+        using var folder = new TemporaryDirectory();
+        var path = folder.File("vae.ckpt");
+        Checkpoint.Write(path, new(new DeepGen.Distributed.Configuration.TrainingConfig(Model: "vae"), 1, 1, [0, 0, 0, 0]));
+
+        var (exitCode, text) = ProcessRunner.Run("dotnet", [ProcessRunner.Program("deepgen"), "cam", "--checkpoint", path, "--output", folder.File("out")], TimeSpan.FromMinutes(1));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("CAM needs a classifier or a DCGAN", text, StringComparison.Ordinal);
+    }
+
     /// <summary>Loads the page in headless Chromium and returns the count that the page's own script reports.</summary>
     private static string ImagesLoadedInChromium(string page, string scratch)
     {
