@@ -54,6 +54,57 @@ public static class GradCam
         return nn.functional.relu(weightedSum).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Computes Grad-CAM maps at the layer named <paramref name="layerName"/> (as in
+    /// <c>named_modules()</c>, for example <c>block3_conv</c>) of any CNN: a forward hook keeps that
+    /// layer's output A, and α_k is the spatial mean of ∂score/∂A^k.
+    /// </summary>
+    /// <remarks>
+    /// The model runs with grad enabled through <c>call()</c>, which fires forward hooks, so parameter
+    /// gradients are computed but not stored: only ∂score/∂A is requested. Put the model in eval mode
+    /// first, because train-mode BatchNorm mixes the images of a batch.
+    /// </remarks>
+    /// <param name="score">Maps the model's output, for example logits [B, classes], to one score per image [B].</param>
+    /// <returns>Maps, shape [B, H, W] of the layer's output, non-negative.</returns>
+    /// <exception cref="ArgumentException">No module has that name, or its output is not [B, K, H, W].</exception>
+    public static Tensor ForLayer(nn.Module<Tensor, Tensor> model, string layerName, Tensor images, Func<Tensor, Tensor> score)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(score);
+        var layer = model.named_modules().Where(m => m.name == layerName).Select(m => m.module).FirstOrDefault()
+            ?? throw new ArgumentException(
+                $"The model has no layer named '{layerName}'. Its layers are: {string.Join(", ", model.named_modules().Select(m => m.name).Where(n => n.Length > 0))}.",
+                nameof(layerName));
+
+        Tensor? activation = null;
+        var tensorLayer = layer as nn.Module<Tensor, Tensor>
+            ?? throw new ArgumentException($"Layer '{layerName}' does not map one tensor to one tensor, so its output cannot be explained.", nameof(layerName));
+        // Containers such as Sequential dispose each layer's output once the next layer has run, so
+        // the hook keeps the output and hands the next layers a view of it: the score still
+        // depends on the kept tensor, and only the view is disposed.
+        var hook = tensorLayer.register_forward_hook((_, _, output) =>
+        {
+            activation = output;
+            return output.alias();
+        });
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var enableGrad = enable_grad();
+            var scores = score(model.call(images));
+            if (activation is null)
+            {
+                throw new ArgumentException($"Layer '{layerName}' did not run in the forward pass.", nameof(layerName));
+            }
+
+            return Compute(activation, scores).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            hook.remove();
+        }
+    }
+
     /// <summary>Computes the Grad-CAM maps of one class logit of a <see cref="ClassifierCnn"/>.</summary>
     /// <remarks>
     /// The last convolution block runs without grad, and the logit is recomputed from a detached copy of its

@@ -97,4 +97,45 @@ public sealed class GradCamTests
 
         Assert.Throws<ArgumentException>(() => GradCam.Compute(features, score));
     }
+
+    [Fact]
+    public void Named_layer_grad_cam_equals_relu_cam_over_positions()
+    {
+        TorchRuntime.EnsureLoaded();
+        torch.manual_seed(21);
+        using var model = torch.nn.Sequential(
+            ("conv", torch.nn.Conv2d(1, 3, 3, padding: 1)),
+            ("relu", torch.nn.ReLU()),
+            ("pool", torch.nn.AdaptiveAvgPool2d(1)),
+            ("flatten", torch.nn.Flatten()),
+            ("classify", torch.nn.Linear(3, 2)));
+        using var scope = torch.NewDisposeScope();
+        var images = torch.rand(2, 1, 5, 5);
+        var weight = ((TorchSharp.Modules.Linear)model.named_modules().Single(m => m.name == "classify").module).weight!;
+
+        var maps = GradCam.ForLayer(model, "relu", images, logits => logits[.., 1]);
+
+        Tensor expected;
+        using (torch.no_grad())
+        {
+            var activation = torch.nn.functional.relu(((TorchSharp.Modules.Conv2d)model.named_modules().Single(m => m.name == "conv").module).call(images));
+            expected = torch.nn.functional.relu(ClassActivationMap.Compute(activation, weight.detach(), 1)) / 25;
+        }
+
+        Assert.Equal(new long[] { 2, 5, 5 }, maps.shape);
+        Assert.True(maps.allclose(expected, rtol: 1e-4, atol: 1e-6), "Grad-CAM at the ReLU differs from ReLU(CAM) / (H·W)");
+    }
+
+    [Fact]
+    public void Unknown_layer_name_lists_the_layers()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var model = torch.nn.Sequential(("conv", torch.nn.Conv2d(1, 1, 3)), ("flatten", torch.nn.Flatten()));
+        using var images = torch.rand(1, 1, 5, 5);
+
+        var error = Assert.Throws<ArgumentException>(() => GradCam.ForLayer(model, "block9", images, x => x.sum(1)));
+
+        Assert.Contains("no layer named 'block9'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("conv", error.Message, StringComparison.Ordinal);
+    }
 }
