@@ -79,9 +79,9 @@ public static class GradCam
         Tensor? activation = null;
         var tensorLayer = layer as nn.Module<Tensor, Tensor>
             ?? throw new ArgumentException($"Layer '{layerName}' does not map one tensor to one tensor, so its output cannot be explained.", nameof(layerName));
-        // Containers such as Sequential dispose each layer's output once the next layer has run, so
-        // the hook keeps the output and hands the next layers a view of it: the score still
-        // depends on the kept tensor, and only the view is disposed.
+        // Containers such as Sequential dispose each layer's output once the next layer has run.
+        // The hook therefore keeps the output and hands the next layers a view of it, so the score
+        // still depends on the kept tensor and only the view is disposed.
         var hook = tensorLayer.register_forward_hook((_, _, output) =>
         {
             activation = output;
