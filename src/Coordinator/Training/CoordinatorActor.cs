@@ -148,7 +148,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
             if (failed.EpochEnd && failed.Epoch == _run?.Config.Epochs)
             {
-                CompleteRun();
+                _run.FinalEvaluationDone = true;
+                CompleteRunWhenReportsAreDone();
             }
         });
         CommonHandlers();
@@ -198,7 +199,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _run?.Observer.Log($"evaluation of epoch {failed.Epoch} failed: {failed.Reason}");
             if (_run is not null && failed.EpochEnd && failed.Epoch == _run.Config.Epochs)
             {
-                CompleteRun();
+                _run.FinalEvaluationDone = true;
+                CompleteRunWhenReportsAreDone();
             }
         });
         Receive<StartRun>(start => Sender.Tell(new RunFailed("", $"a run is already in progress ({_run?.RunId}); wait for it to finish")));
@@ -394,6 +396,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
 
+        run.FinalStep = report.LastStep;
         var checkpoint = run.Output.WriteCheckpoint("final.ckpt", run.Config, report.Epoch, report.LastStep, weights);
         _log.Info("Run {RunId}: all {Epochs} epochs trained ({Steps} steps); final checkpoint {Path}; waiting for the last evaluation", run.RunId, run.Config.Epochs, report.LastStep, checkpoint);
         run.Observer.Log($"checkpoint written: {checkpoint}");
@@ -427,13 +430,19 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         if (e.EpochEnd && e.Epoch == run.Config.Epochs)
         {
-            CompleteRun();
+            run.FinalEvaluationDone = true;
+            CompleteRunWhenReportsAreDone();
         }
     }
 
 
     private void OnCamReport(CamReportWritten report)
     {
+        if (_run is not null && report.Step == _run.FinalStep)
+        {
+            _run.FinalCamReportDone = true;
+        }
+
         if (report.Page is not null)
         {
             _log.Info("Run {RunId}: CAM report of step {Step} written to {Page}", _run?.RunId, report.Step, report.Page);
@@ -443,6 +452,20 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Run {RunId}: CAM report of step {Step} failed: {Reason}", _run?.RunId, report.Step, report.Error);
             _run?.Observer.Log($"CAM report of step {report.Step} failed: {report.Error}");
+        }
+
+        if (_run is { FinalCamReportDone: true })
+        {
+            CompleteRunWhenReportsAreDone();
+        }
+    }
+
+    /// <summary>Completes the run once the last evaluation and the last CAM report (when the model has one) are written.</summary>
+    private void CompleteRunWhenReportsAreDone()
+    {
+        if (_run is { FinalEvaluationDone: true } run && (run.CamReporter is null || run.FinalCamReportDone))
+        {
+            CompleteRun();
         }
     }
 
@@ -589,6 +612,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public long LastStep { get; set; }
         public byte[]? LastWeights { get; set; }
         public EpochEvaluation? LastEvaluation { get; set; }
+        public long FinalStep { get; set; } = -1;
+        public bool FinalEvaluationDone { get; set; }
+        public bool FinalCamReportDone { get; set; }
     }
 
     private sealed class WorkerWaitTimedOut
