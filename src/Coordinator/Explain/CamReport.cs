@@ -26,7 +26,8 @@ public sealed record CamReportIndex(string Title, int Epoch, long Step, string M
 
 /// <summary>
 /// Writes a class-activation-map report for a probe set: PNG overlays (a jet colour map blended
-/// over the grayscale image, scaled ×4), an HTML page and a JSON index. The classifier is explained
+/// over the grayscale image, scaled ×4, with the class or decision and the score drawn below),
+/// an HTML page and a JSON index. The classifier is explained
 /// with CAM for its predicted class; the DCGAN discriminator with Grad-CAM for its decision,
 /// "real" or "generated". Runs on the calling thread, on the caller's copy of the networks.
 /// </summary>
@@ -180,9 +181,13 @@ public static class CamReport
 
             var imageName = $"images/{i:000}-image.png";
             var overlayName = $"images/{i:000}-cam.png";
-            PngWriter.WriteRgb(Path.Combine(folder, imageName), width * Scale, height * Scale, Enlarge(grayRgb, height, width));
-            PngWriter.WriteRgb(Path.Combine(folder, overlayName), width * Scale, height * Scale, Enlarge(overlay, height, width));
             var (source, label, decision, score) = describe(i);
+            PngWriter.WriteRgb(Path.Combine(folder, imageName), width * Scale, height * Scale, Enlarge(grayRgb, height, width));
+
+            // The overlay carries its own caption: the explained class or decision, and the score.
+            var (labelledHeight, labelled) = TextStrip.AppendBelow(
+                Enlarge(overlay, height, width), height * Scale, width * Scale, [decision, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"P={score:0.000}")]);
+            PngWriter.WriteRgb(Path.Combine(folder, overlayName), width * Scale, labelledHeight, labelled);
             entries.Add(new CamEntry(imageName, overlayName, source, label, decision, score));
         }
 
