@@ -63,7 +63,7 @@ public static class CamCommand
                         {
                             ParameterCodec.Decode(stored.Weights, model);
                             var train = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Train);
-                            page = CamReport.WriteForClassifier(model, test, probe, folder, title, stored.Epoch, stored.Step, (float)(train.Pixels.Average(p => (double)p) / 255));
+                            page = CamReport.WriteForClassifier(model, test, probe, folder, title, stored.Epoch, stored.Step, (float)train.MeanPixelValue());
                         }
 
                         break;

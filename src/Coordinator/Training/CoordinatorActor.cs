@@ -244,7 +244,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var initialWeights = ReplicaFactory.InitialWeights(start.Config, train.Rows, train.Columns);
         var evaluator = Context.ActorOf(EvaluationActor.Props(start.Config, test, train, output), $"evaluation-{runId}");
         var camReporter = CamReporterActor.Supports(start.Config)
-            ? Context.ActorOf(CamReporterActor.Props(start.Config, test, (float)(train.Pixels.Average(p => (double)p) / 255), output), $"cam-{runId}")
+            ? Context.ActorOf(CamReporterActor.Props(start.Config, test, (float)train.MeanPixelValue(), output), $"cam-{runId}")
             : null;
         _run = new RunState(runId, start.Config, output, start.Observer, Sender, evaluator, camReporter, initialWeights, sampler.StepsPerEpoch(start.Config.BatchSizePerWorker), start.WorkerWaitTimeout);
         _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
@@ -513,13 +513,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Sender.Tell(new WorkerAccepted(registration.WorkerId));
     }
 
-    private void LoseMember(Address address, string what)
+    private void LoseMember(Address address, string description)
     {
         var ranks = _run?.Ranks.Select((w, rank) => (w, rank)).Where(x => _workerRefs[x.w.Path].Path.Address == address).Select(x => x.rank).ToList() ?? [];
-        ForgetWorkersAt(address, what);
+        ForgetWorkersAt(address, description);
         if (ranks.Count > 0)
         {
-            FailRun($"rank {string.Join(", ", ranks)} at {address} {what}");
+            FailRun($"rank {string.Join(", ", ranks)} at {address} {description}");
         }
     }
 

@@ -145,4 +145,16 @@ public sealed class ImageDataset
 
         return table;
     }
+
+    /// <summary>Returns the mean pixel value over every image, scaled to [0, 1] like <see cref="CopyNormalized"/>.</summary>
+    public double MeanPixelValue()
+    {
+        long sum = 0;
+        foreach (var pixel in Pixels)
+        {
+            sum += pixel;
+        }
+
+        return Pixels.Length == 0 ? 0 : sum / (255.0 * Pixels.Length);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Models;
@@ -49,7 +48,7 @@ public sealed class GanReplica : IReplica
     private readonly GradientBucket _generatorBucket;
     private readonly IReadOnlyList<Tensor> _runningStatistics;
     private readonly int _runningStatisticsLength;
-    private readonly Dictionary<int, Tensor> _inputs = [];
+    private readonly BatchTensorCache _inputs = new(count => [count, 1, DcganOptions.SupportedImageSize, DcganOptions.SupportedImageSize]);
 
     public GanReplica(GanReplicaSettings settings, ReadOnlySpan<byte> weights)
     {
@@ -114,8 +113,7 @@ public sealed class GanReplica : IReplica
         }
 
         var clock = Stopwatch.StartNew();
-        var real = InputTensor(batch.Length, data);
-        data.CopyNormalized(batch, MemoryMarshal.Cast<byte, float>(real.bytes));
+        var real = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         using (torch.no_grad())
         {
@@ -174,11 +172,7 @@ public sealed class GanReplica : IReplica
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var input in _inputs.Values)
-        {
-            input.Dispose();
-        }
-
+        _inputs.Dispose();
         Networks.Dispose();
     }
 
@@ -192,14 +186,4 @@ public sealed class GanReplica : IReplica
         return all[TensorIndex.Slice(rank, rank + ((long)count - 1) * worldSize + 1, worldSize)];
     }
 
-    private Tensor InputTensor(int count, ImageDataset data)
-    {
-        if (!_inputs.TryGetValue(count, out var tensor))
-        {
-            tensor = torch.empty([count, 1, data.Rows, data.Columns]);
-            _inputs[count] = tensor;
-        }
-
-        return tensor;
-    }
 }

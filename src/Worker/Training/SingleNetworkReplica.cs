@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Data;
@@ -22,7 +21,7 @@ public abstract class SingleNetworkReplica : IReplica
     private readonly GradientBucket _bucket;
     private readonly IReadOnlyList<Tensor> _runningStatistics;
     private readonly int _termCount;
-    private readonly Dictionary<int, Tensor> _inputs = [];
+    private readonly BatchTensorCache _inputs;
 
     protected SingleNetworkReplica(TrainingConfig config, nn.Module network, int termCount)
     {
@@ -34,18 +33,26 @@ public abstract class SingleNetworkReplica : IReplica
         _optimizer = config.Optimizer == "sgd" ? new FlatSgd(parameters, config.LearningRate) : new FlatAdam(parameters, config.LearningRate);
         _runningStatistics = ModuleBuffers.FloatBuffers(network);
         _bucket = new GradientBucket(parameters, extraSlots: 1 + termCount + _runningStatistics.Sum(b => (int)b.numel()));
+        _inputs = new BatchTensorCache(InputShape);
     }
 
     protected TrainingConfig Config { get; }
 
     protected nn.Module Network { get; }
 
+    /// <summary>Mean pixel value of the training data, in [0, 1], computed at the first step.</summary>
+    protected float MeanPixelValue { get; private set; } = float.NaN;
+
     /// <inheritdoc />
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         var clock = Stopwatch.StartNew();
-        var x = InputTensor(batch.Length, data);
-        data.CopyNormalized(batch, MemoryMarshal.Cast<byte, float>(x.bytes));
+        if (float.IsNaN(MeanPixelValue))
+        {
+            MeanPixelValue = (float)data.MeanPixelValue();
+        }
+
+        var x = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         var labels = torch.tensor(batch.ToArray().Select(i => (long)data.Labels[i]).ToArray());
 
@@ -98,17 +105,13 @@ public abstract class SingleNetworkReplica : IReplica
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var input in _inputs.Values)
-        {
-            input.Dispose();
-        }
-
+        _inputs.Dispose();
         Network.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Shape of the input tensor for <paramref name="count"/> images.</summary>
-    protected abstract long[] InputShape(int count, ImageDataset data);
+    /// <summary>Shape of the input tensor for <paramref name="count"/> Fashion-MNIST images.</summary>
+    protected abstract long[] InputShape(int count);
 
     /// <summary>
     /// Runs the forward pass on this rank's images (pixels in [0, 1]). Returns the loss, scaled so
@@ -117,16 +120,6 @@ public abstract class SingleNetworkReplica : IReplica
     /// </summary>
     protected abstract (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank);
 
-    private Tensor InputTensor(int count, ImageDataset data)
-    {
-        if (!_inputs.TryGetValue(count, out var tensor))
-        {
-            tensor = torch.empty(InputShape(count, data));
-            _inputs[count] = tensor;
-        }
-
-        return tensor;
-    }
 
 }
 
@@ -142,7 +135,7 @@ public sealed class AutoencoderReplica(TrainingConfig config, int inputSize, Rea
         return ParameterCodec.Encode(model);
     }
 
-    protected override long[] InputShape(int count, ImageDataset data) => [count, data.PixelsPerImage];
+    protected override long[] InputShape(int count) => [count, ((Autoencoder)Network).Options.InputSize];
 
     protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank)
     {
@@ -169,7 +162,7 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
         return ParameterCodec.Encode(model);
     }
 
-    protected override long[] InputShape(int count, ImageDataset data) => [count, 1, data.Rows, data.Columns];
+    protected override long[] InputShape(int count) => [count, 1, ClassifierCnn.ImageSize, ClassifierCnn.ImageSize];
 
     protected override (Tensor Loss, double[] TermShares) Forward(Tensor x, Tensor labels, int globalBatchSize, int worldSize, long step, int rank)
     {
@@ -198,7 +191,7 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
 
     /// <summary>
     /// Replaces, in a share <see cref="TrainingConfig.DeletionAugmentation"/> of the images, a uniformly
-    /// drawn fraction in [0, 0.5] of the pixels with the Fashion-MNIST training mean. A classifier
+    /// drawn fraction in [0, 0.5] of the pixels with the training set's mean pixel value. A classifier
     /// that has seen scattered missing pixels does not treat them as evidence, so deletion tests of
     /// its saliency maps measure the deleted content rather than the shift to an unseen input.
     /// Seeded by (seed, step, rank), so reruns are identical.
@@ -210,9 +203,6 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
         var chosen = torch.rand([count, 1, 1, 1], generator: generator).lt(Config.DeletionAugmentation);
         var fraction = torch.rand([count, 1, 1, 1], generator: generator) * 0.5;
         var deleted = torch.rand(x.shape, generator: generator).lt(fraction).logical_and(chosen);
-        return torch.where(deleted, torch.tensor(FashionMnistMean), x);
+        return torch.where(deleted, torch.tensor(MeanPixelValue), x);
     }
-
-    /// <summary>Mean pixel value of the Fashion-MNIST training set, in [0, 1].</summary>
-    private const float FashionMnistMean = 0.2860f;
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Data;
@@ -30,7 +29,7 @@ public sealed class VaeReplica : IReplica
     private readonly FlatOptimizer _optimizer;
     private readonly GradientBucket _bucket;
     private readonly VaeLossOptions _lossOptions;
-    private readonly Dictionary<int, Tensor> _inputs = [];
+    private readonly BatchTensorCache _inputs;
 
     /// <param name="inputSize">Pixels per image.</param>
     /// <param name="initialWeights">Parameters to start from, as produced by <see cref="ParameterCodec.Encode"/>.</param>
@@ -50,6 +49,7 @@ public sealed class VaeReplica : IReplica
             : new FlatAdam(parameters, config.LearningRate);
         _bucket = new GradientBucket(parameters, extraSlots: 3);
         _lossOptions = new VaeLossOptions(config.Beta, config.WeightDecay);
+        _inputs = new BatchTensorCache(count => [count, inputSize]);
     }
 
     /// <summary>The replica's model.</summary>
@@ -76,8 +76,7 @@ public sealed class VaeReplica : IReplica
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         var clock = Stopwatch.StartNew();
-        var x = InputTensor(batch.Length, data.PixelsPerImage);
-        data.CopyNormalized(batch, MemoryMarshal.Cast<byte, float>(x.bytes));
+        var x = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         var noise = Noise(step, rank, worldSize, batch.Length);
 
@@ -129,25 +128,10 @@ public sealed class VaeReplica : IReplica
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var input in _inputs.Values)
-        {
-            input.Dispose();
-        }
-
+        _inputs.Dispose();
         Model.Dispose();
     }
 
-    /// <summary>Returns a reusable [count, pixels] input tensor, so that a step allocates no batch-sized array.</summary>
-    private Tensor InputTensor(int count, int pixels)
-    {
-        if (!_inputs.TryGetValue(count, out var tensor))
-        {
-            tensor = torch.empty([count, pixels]);
-            _inputs[count] = tensor;
-        }
-
-        return tensor;
-    }
 
     /// <summary>
     /// Returns this rank's reparameterisation noise [count, latent]. The noise of the whole global

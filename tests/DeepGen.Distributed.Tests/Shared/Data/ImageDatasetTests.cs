@@ -110,4 +110,12 @@ public sealed class ImageDatasetTests : IDisposable
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Sample().CopyNormalized([3], new float[4]));
     }
+
+    [Fact]
+    public void Mean_pixel_value_scales_to_unit_range()
+    {
+        var data = new ImageDataset("tiny", 1, 2, [0, 255, 51, 0], [0, 1]);
+
+        Assert.Equal((0 + 255 + 51 + 0) / (255.0 * 4), data.MeanPixelValue(), 12);
+    }
 }

@@ -51,7 +51,7 @@ public sealed class FaithfulnessTests
         model.eval();
 
         var train = FashionMnist.Load(FashionMnist.DefaultDirectory, DatasetSplit.Train);
-        float trainMean = (float)(train.Pixels.Sum(pixel => (long)pixel) / (255.0 * train.Pixels.Length));
+        float trainMean = (float)train.MeanPixelValue();
         var test = FashionMnist.Load(FashionMnist.DefaultDirectory, DatasetSplit.Test);
         var pixels = new float[ImageCount * test.PixelsPerImage];
         test.CopyNormalized(Enumerable.Range(0, ImageCount).ToArray(), pixels);
