@@ -61,7 +61,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>
     /// Stops every node. All coordinated shutdowns start together, so that each node already
-    /// counts as shutting down when it sees the others go.
+    /// counts as shutting down when the others disconnect.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

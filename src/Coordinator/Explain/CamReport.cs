@@ -47,14 +47,14 @@ public static class CamReport
     /// <summary>Picks the first <paramref name="perClass"/> images of each class, in dataset order.</summary>
     public static int[] ProbeIndices(ImageDataset data, int perClass)
     {
-        var taken = new int[10];
+        var perClassCount = new int[10];
         var indices = new List<int>();
         for (var i = 0; i < data.Count && indices.Count < 10 * perClass; i++)
         {
             var label = data.Labels[i];
-            if (label < 10 && taken[label] < perClass)
+            if (label < 10 && perClassCount[label] < perClass)
             {
-                taken[label]++;
+                perClassCount[label]++;
                 indices.Add(i);
             }
         }
@@ -122,21 +122,21 @@ public static class CamReport
             realProbability = torch.sigmoid(discriminator.call(images)).squeeze(1);
         }
 
-        var saysReal = realProbability.gt(0.5f).data<bool>().ToArray();
+        var judgedReal = realProbability.gt(0.5f).data<bool>().ToArray();
         var maps = torch.zeros(images.shape[0], DcganDiscriminator.FeatureSize, DcganDiscriminator.FeatureSize);
         for (var i = 0; i < images.shape[0]; i++)
         {
-            maps[i] = GradCam.ForDiscriminator(discriminator, images[i..(i + 1)], saysReal[i]).detach()[0];
+            maps[i] = GradCam.ForDiscriminator(discriminator, images[i..(i + 1)], judgedReal[i]).detach()[0];
         }
 
         var scores = realProbability.data<float>().ToArray();
         var display = (images + 1) / 2;
         var entries = WriteImages(display, maps, folder, i => i < probe.Length
-            ? (LabelOf(data, probe[i]) < 0 ? "input" : "test", LabelOf(data, probe[i]), saysReal[i] ? "real" : "generated", scores[i])
-            : ("generated", -1, saysReal[i] ? "real" : "generated", scores[i]));
+            ? (LabelOf(data, probe[i]) < 0 ? "input" : "test", LabelOf(data, probe[i]), judgedReal[i] ? "real" : "generated", scores[i])
+            : ("generated", -1, judgedReal[i] ? "real" : "generated", scores[i]));
 
         // Confidence in the discriminator's own decision, as the map explains that decision.
-        var decisions = torch.tensor(saysReal);
+        var decisions = torch.tensor(judgedReal);
         var faithfulness = Faithfulness.Measure(
             masked =>
             {

@@ -15,7 +15,7 @@ namespace DeepGen.Distributed.Coordinator.Explain;
 /// Writes a CAM report of one run for every snapshot it receives (every <c>--eval-every</c> steps
 /// and at each epoch end), under <c>cam/step-NNNNNN/</c> of the run folder, and keeps
 /// <c>cam/index.json</c> listing them. It works on its own libtorch thread and decodes each snapshot
-/// into its own copy of the networks; the replicas run in the workers, which never wait for it.
+/// into its own copy of the networks. The replicas run in the workers, which never wait for it.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Actors release resources in PostStop, which Akka calls when the actor stops.")]
 public sealed class CamReporterActor : ReceiveActor

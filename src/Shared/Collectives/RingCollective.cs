@@ -238,9 +238,10 @@ public sealed class RingCollective : IDisposable
     /// overlaps the kernel's transfer of the next, and no thread hand-off is paid per collective.
     /// </summary>
     /// <remarks>
-    /// This cannot deadlock because a chunk fits in the sending socket's kernel buffer: a send
-    /// completes without the peer reading, and every rank sends chunk k before it waits for chunk k.
-    /// <see cref="InterleavedChunkBytes"/> sizes the chunks from the buffers the kernel granted.
+    /// This cannot deadlock. Each rank sends chunk k, then receives chunk k, so the rank furthest
+    /// behind always progresses: the next rank has already read its earlier chunks, only chunk k is
+    /// unread on that connection, and <see cref="InterleavedChunkBytes"/> keeps a chunk within half of
+    /// the smaller buffer the kernel granted, so that send completes without waiting for the peer.
     /// </remarks>
     private void ExchangeChunks(int sendSegment, ReadOnlySpan<float> send, int receiveSegment, Span<float> receive, bool accumulate, string operation)
     {

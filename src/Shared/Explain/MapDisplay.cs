@@ -95,7 +95,15 @@ public static class MapDisplay
     }
 
     // NaN fails both comparisons and falls through to 0.
-    private static float Clamp01(float value) => value >= 1 ? 1 : value > 0 ? value : 0;
+    private static float Clamp01(float value)
+    {
+        if (value >= 1)
+        {
+            return 1;
+        }
+
+        return value > 0 ? value : 0;
+    }
 
     private static void RequireLength(int length, long expected, int height, int width, string name)
     {

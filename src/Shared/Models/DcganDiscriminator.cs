@@ -13,9 +13,8 @@ namespace DeepGen.Distributed.Models;
 /// flatten and Linear(128·7·7, 1). Weights keep TorchSharp's default initialisation.</para>
 /// <para>Buffer contract: the BatchNorm layer contains <c>running_mean</c>, <c>running_var</c> and
 /// <c>num_batches_tracked</c>, which are this module's <c>buffers()</c>. The discriminator step runs the real and
-/// the generated batch in separate forward passes, so in train mode the running statistics are updated twice per
-/// iteration, once from each batch, and a third time if the generator step also runs the discriminator in train
-/// mode. They are not gradients, so gradient averaging does not synchronise them. In data-parallel training the
+/// the generated batch in separate forward passes, so in train mode the running statistics are updated once from
+/// each batch. The generator step updates them again when it runs the discriminator in train mode. They are not gradients, so gradient averaging does not synchronise them. In data-parallel training the
 /// trainer must keep them identical across replicas by averaging the floating-point buffers
 /// (<see cref="ModuleBuffers.FloatBuffers"/>) across ranks after each iteration.</para>
 /// </remarks>

@@ -231,7 +231,7 @@ public sealed class RingCollectiveTests
             var errors = LoopbackRing.RunOnEveryRank(ring, r =>
                 Assert.Throws<CollectiveException>(() => r.AllReduceSum(new float[r.Rank == 0 ? 1000 : 999])).Message);
 
-            // The rank whose expected length differs detects the frame; the other sees it close the ring.
+            // The rank whose expected length differs detects the frame, and the other finds the ring closed.
             Assert.Contains(errors, e => e.Contains("malformed all-reduce (reduce-scatter) frame", StringComparison.Ordinal));
             Assert.Contains("failed on rank 0 of 2", errors[0], StringComparison.Ordinal);
             Assert.Contains("failed on rank 1 of 2", errors[1], StringComparison.Ordinal);
