@@ -21,9 +21,11 @@ var port = new Option<int>("--port") { Description = "Akka.Remote port (0 = any 
 var dataPlanePort = new Option<int>("--data-plane-port") { Description = "TCP port of the gradient data plane (0 = any free port). Environment: DEEPGEN_DATA_PLANE_PORT.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_DATA_PLANE_PORT", 0) };
 var workerId = new Option<string>("--worker-id") { Description = "Name of this worker in logs. Environment: DEEPGEN_WORKER_ID.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_WORKER_ID") ?? $"{Dns.GetHostName()}-{Environment.ProcessId}" };
 var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads. Environment: DEEPGEN_THREADS.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_THREADS", 1) };
+var faultAtStep = new Option<long>("--fault-at-step") { Description = "Recovery drill: crash or hang this worker just before this global step (0 = never). Environment: DEEPGEN_FAULT_AT_STEP.", DefaultValueFactory = _ => long.TryParse(Environment.GetEnvironmentVariable("DEEPGEN_FAULT_AT_STEP"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var step) ? step : 0 };
+var fault = new Option<string>("--fault") { Description = "Recovery drill kind: kill (SIGKILL, a crash) or stop (SIGSTOP, a hang). Environment: DEEPGEN_FAULT.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_FAULT") ?? "kill" };
 var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR.", DefaultValueFactory = _ => "INFO" };
 
-var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, port, dataPlanePort, workerId, threads, logLevel };
+var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, port, dataPlanePort, workerId, threads, logLevel, faultAtStep, fault };
 root.SetAction(async (result, cancellationToken) =>
 {
     var seeds = result.GetValue(seedNodes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -40,6 +42,8 @@ root.SetAction(async (result, cancellationToken) =>
         .Append(NodeOptions.CheckPort("--data-plane-port", result.GetValue(dataPlanePort)))
         .Append(NodeOptions.CheckLogLevel(result.GetValue(logLevel)!))
         .Append(result.GetValue(threads) is < 1 or > 256 ? $"--threads {result.GetValue(threads)} is invalid; it must be from 1 to 256." : null)
+        .Append(result.GetValue(faultAtStep) < 0 ? $"--fault-at-step {result.GetValue(faultAtStep)} is invalid; use 0 (never) or a step number." : null)
+        .Append(FaultInjection.Kinds.Contains(result.GetValue(fault)!) ? null : $"--fault '{result.GetValue(fault)}' is not available; use kill or stop.")
         .OfType<string>()
         .ToList();
     if (errors.Count > 0)
@@ -71,7 +75,8 @@ root.SetAction(async (result, cancellationToken) =>
     }
 
     using var ownedListener = listener;
-    var options = new WorkerOptions(result.GetValue(workerId)!, Dns.GetHostName(), listener, "cpu", ExitWhenCoordinatorLeaves: true);
+    var drill = result.GetValue(faultAtStep) > 0 ? new FaultInjection(result.GetValue(faultAtStep), result.GetValue(fault)!) : null;
+    var options = new WorkerOptions(result.GetValue(workerId)!, Dns.GetHostName(), listener, "cpu", ExitWhenCoordinatorLeaves: true, drill);
     system.ActorOf(WorkerActor.Props(options), ClusterRoles.WorkerActorName);
     Console.WriteLine($"worker {options.WorkerId}: node {Akka.Cluster.Cluster.Get(system).SelfAddress}, data plane {listener.Endpoint}");
 

@@ -12,7 +12,8 @@ namespace DeepGen.Distributed.Worker;
 
 /// <summary>Identity and data-plane socket of a worker node.</summary>
 /// <param name="ExitWhenCoordinatorLeaves">Stop the actor system when the coordinator leaves the cluster (worker executables).</param>
-public sealed record WorkerOptions(string WorkerId, string Host, DataPlaneListener DataPlane, string Device = "cpu", bool ExitWhenCoordinatorLeaves = false);
+/// <param name="Fault">Recovery drill: crash or hang this process before a given step; null in normal runs.</param>
+public sealed record WorkerOptions(string WorkerId, string Host, DataPlaneListener DataPlane, string Device = "cpu", bool ExitWhenCoordinatorLeaves = false, FaultInjection? Fault = null);
 
 /// <summary>
 /// A worker node. It registers with the coordinator as soon as one is up in the cluster, then
@@ -33,6 +34,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private volatile ReplicaSession? _session;
     private string? _runId;
     private int _rank = -1;
+    private int _generation = -1;
+    // Highest generation the coordinator has stopped; failures of older work are expected then.
+    private volatile int _stoppedGeneration = -1;
     private CancellationTokenSource? _runCancellation;
 
     public WorkerActor(WorkerOptions options)
@@ -99,12 +103,47 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
             var coordinator = _coordinator;
             var self = Self;
-            _thread.Post(() => Guard(command.RunId, coordinator, self, () => _session!.RunEpoch(command)));
+            _thread.Post(() => Guard(command.RunId, command.Generation, coordinator, self, () => _session!.RunEpoch(command)));
         });
         Receive<ReplicaFailed>(failed =>
         {
+            if (failed.Generation <= _stoppedGeneration)
+            {
+                _log.Info("Run {RunId}: generation {Generation} stopped as the coordinator asked ({Reason})", failed.RunId, failed.Generation, failed.Reason);
+                return;
+            }
+
             _log.Error("Run {RunId}: replica failed: {Reason}", failed.RunId, failed.Reason);
-            _coordinator.Tell(new WorkerFailed(failed.RunId, failed.Rank, failed.Reason));
+            _coordinator.Tell(new WorkerFailed(failed.RunId, failed.Rank, failed.Reason, failed.RingBroken, failed.Generation));
+        });
+        Receive<AbortRing>(abort =>
+        {
+            if (abort.RunId != _runId)
+            {
+                return;
+            }
+
+            _log.Warning("Run {RunId}: closing the ring of generation {Generation}: {Reason}", abort.RunId, abort.Generation, abort.Reason);
+            _stoppedGeneration = Math.Max(_stoppedGeneration, abort.Generation);
+            _runCancellation?.Cancel();
+            _session?.Abort();
+            ReportStopped(abort.Generation);
+        });
+        Receive<SuspendTraining>(suspend =>
+        {
+            if (suspend.RunId != _runId)
+            {
+                return;
+            }
+
+            _log.Info("Run {RunId}: suspending generation {Generation} at the next iteration boundary: {Reason}", suspend.RunId, suspend.Generation, suspend.Reason);
+            _stoppedGeneration = Math.Max(_stoppedGeneration, suspend.Generation);
+            if (_session is { } session)
+            {
+                session.SuspendRequested = true;
+            }
+
+            ReportStopped(suspend.Generation);
         });
         Receive<LeaveRun>(leave =>
         {
@@ -112,7 +151,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             CloseSession();
             Become(Idle);
         });
-        Receive<JoinRun>(join => _log.Warning("Ignoring run {RunId}: this worker is still in run {CurrentRunId}", join.RunId, _runId));
+        Receive<JoinRun>(join =>
+        {
+            if (join.RunId == _runId && join.Generation > _generation)
+            {
+                Join(join);
+                return;
+            }
+
+            _log.Warning("Ignoring run {RunId} generation {Generation}: this worker is in run {CurrentRunId} generation {CurrentGeneration}", join.RunId, join.Generation, _runId, _generation);
+        });
         CommonHandlers();
     }
 
@@ -161,35 +209,67 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Context.ActorSelection(path).Tell(new RegisterWorker(_options.WorkerId, _options.Host, _options.DataPlane.Endpoint, _options.Device));
     }
 
+    /// <summary>
+    /// Enters a run, or a new ring generation of the run this worker is in: on the training thread,
+    /// after the work queued before, it forms the ring, builds or keeps the replica, copies the
+    /// source rank's state when there is one, and reports <see cref="RunJoined"/>.
+    /// </summary>
     private void Join(JoinRun join)
     {
         _runId = join.RunId;
         _rank = join.Rank;
+        _generation = join.Generation;
         _coordinator = Sender;
         var coordinator = Sender;
         var self = Self;
         var log = _log;
         var cancellation = new CancellationTokenSource();
         _runCancellation = cancellation;
-        _log.Info("Joining run {RunId} as rank {Rank} of {WorldSize}", join.RunId, join.Rank, join.Peers.Count);
-        _thread.Post(() => Guard(join.RunId, coordinator, self, () =>
+        _log.Info("Joining run {RunId} generation {Generation} as rank {Rank} of {WorldSize}", join.RunId, join.Generation, join.Rank, join.Peers.Count);
+        _thread.Post(() => Guard(join.RunId, join.Generation, coordinator, self, () =>
         {
-            var data = LoadTrainingSet(join.Config.DataDirectory, join.Config.TrainLimit);
-            var session = ReplicaSession.Open(join, data, _options.DataPlane, coordinator, message => log.Warning("{Message}", message), cancellation.Token);
-            _session = session;
+            if (_session is { } existing)
+            {
+                existing.Reform(join, _options.DataPlane, message => log.Warning("{Message}", message), cancellation.Token);
+            }
+            else
+            {
+                var data = LoadTrainingSet(join.Config.DataDirectory, join.Config.TrainLimit);
+                _session = ReplicaSession.Open(join, data, _options.DataPlane, coordinator, message => log.Warning("{Message}", message), cancellation.Token);
+                _session.BeforeStep = _options.Fault is { } fault ? fault.BeforeStep : null;
+            }
+
             if (cancellation.IsCancellationRequested)
             {
-                // The run ended while the ring was forming; the close posted after this item disposes it.
+                // The run or the generation ended while the ring was forming.
                 return;
             }
 
-            coordinator.Tell(new RunJoined(join.RunId, join.Rank, session.Checksum()));
+            coordinator.Tell(new RunJoined(join.RunId, join.Rank, _session.Checksum(), join.Generation));
         }));
         Become(InRun);
     }
 
+    /// <summary>
+    /// Queues a <see cref="RingStopped"/> report behind the training thread's current work, so it
+    /// describes the replica after the interrupted step has unwound.
+    /// </summary>
+    private void ReportStopped(int generation)
+    {
+        var coordinator = _coordinator;
+        var runId = _runId!;
+        var rank = _rank;
+        _thread.Post(() =>
+        {
+            var session = _session;
+            coordinator.Tell(session is null
+                ? new RingStopped(runId, rank, generation, -1, 0, 0, Consistent: false)
+                : new RingStopped(runId, rank, generation, session.LastCompletedStep, session.Epoch, session.Position, session.InSync));
+        });
+    }
+
     /// <summary>Runs replica work on the training thread and turns its failure into a report.</summary>
-    private void Guard(string runId, IActorRef coordinator, IActorRef self, Action work)
+    private void Guard(string runId, int generation, IActorRef coordinator, IActorRef self, Action work)
     {
         try
         {
@@ -197,7 +277,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            self.Tell(new ReplicaFailed(runId, _rank, $"{error.GetType().Name}: {error.Message}"));
+            var ringBroken = error is CollectiveException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or IOException;
+            self.Tell(new ReplicaFailed(runId, _rank, $"{error.GetType().Name}: {error.Message}", ringBroken, generation));
         }
     }
 
@@ -237,6 +318,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _session = null;
         });
         _runId = null;
+        _generation = -1;
+        _stoppedGeneration = -1;
     }
 
     /// <summary>Timer tick: send the registration again until the coordinator accepts it.</summary>
@@ -246,5 +329,5 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Posted by the training thread when replica work throws.</summary>
-    private sealed record ReplicaFailed(string RunId, int Rank, string Reason);
+    private sealed record ReplicaFailed(string RunId, int Rank, string Reason, bool RingBroken, int Generation);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
 using DeepGen.Distributed.Telemetry;
@@ -44,6 +45,10 @@ public static class TrainCommand
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "Seconds an all-reduce waits for a peer before the run fails.", DefaultValueFactory = _ => defaults.CollectiveTimeoutSeconds };
         var checksumEvery = new Option<int>("--checksum-every") { Description = "Compare replica checksums every N steps (0 = at epoch ends only)." };
         var wire = new Option<string>("--wire-format") { Description = "Gradient format on the data plane: fp32 (exact), fp16 or bf16 (half the bytes, rounded).", DefaultValueFactory = _ => defaults.WireFormat };
+        var minWorkers = new Option<int>("--min-workers") { Description = "Smallest world size to train with: the run starts with this many workers and pauses when fewer remain (0 = --workers)." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every N steps (0 = at epoch ends only).", DefaultValueFactory = _ => defaults.CheckpointEverySteps };
+        var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Step and epoch checkpoints to keep; older ones are deleted (final.ckpt is always kept).", DefaultValueFactory = _ => defaults.KeepCheckpoints };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its newest valid checkpoint, with that checkpoint's settings (model options given here are ignored)." };
         var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." };
         var host = new Option<string>("--host") { Description = "Address the coordinator node binds and advertises.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_HOST") ?? "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers).", DefaultValueFactory = _ => ParseInt(Environment.GetEnvironmentVariable("DEEPGEN_PORT"), 0) };
@@ -53,7 +58,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
             model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, deletion, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
-            threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel,
+            threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume,
         };
 
         command.SetAction(async (result, cancellationToken) =>
@@ -85,15 +90,61 @@ public static class TrainCommand
                 FidClassifier: result.GetValue(fidClassifier)!,
                 InjectNanAtStep: result.GetValue(injectNan),
                 LearningRateSchedule: result.GetValue(schedule)!,
-                DeletionAugmentation: result.GetValue(deletion));
-            var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
+                DeletionAugmentation: result.GetValue(deletion),
+                MinWorkers: result.GetValue(minWorkers),
+                CheckpointEverySteps: result.GetValue(checkpointEvery),
+                KeepCheckpoints: result.GetValue(keepCheckpoints));
             var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
-            return await RunAsync(config, runDirectory, node, cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(resume) is { } resumeDirectory)
+            {
+                return await ResumeAsync(resumeDirectory, node, cancellationToken).ConfigureAwait(false);
+            }
+
+            var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
+            return await RunAsync(config, runDirectory, node, null, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TrainingConfig config, string runDirectory, NodeArguments node, CancellationToken cancellationToken)
+    /// <summary>
+    /// Continues the run in <paramref name="runDirectory"/> from its newest checkpoint that passes
+    /// the SHA-256 check. A corrupt or truncated checkpoint is reported and the one before it is used.
+    /// </summary>
+    private static async Task<int> ResumeAsync(string runDirectory, NodeArguments node, CancellationToken cancellationToken)
+    {
+        runDirectory = Path.GetFullPath(runDirectory);
+        var candidates = CheckpointCatalog.All(runDirectory);
+        if (candidates.Any(c => c.Final))
+        {
+            await Console.Error.WriteLineAsync($"--resume {runDirectory}: the run already finished (checkpoints/final.ckpt exists); start a new run instead.").ConfigureAwait(false);
+            return 2;
+        }
+
+        foreach (var candidate in candidates)
+        {
+            CheckpointData checkpoint;
+            try
+            {
+                checkpoint = Checkpoint.Read(candidate.Path);
+            }
+            catch (CheckpointException error)
+            {
+                await Console.Error.WriteLineAsync($"checkpoint rejected: {error.Message} Trying the one before it.").ConfigureAwait(false);
+                continue;
+            }
+
+            Console.WriteLine($"resuming from {candidate.Path}: step {checkpoint.Step}, {checkpoint.Epoch} epoch(s) complete, {checkpoint.Position} samples of the next one trained");
+            var point = new ResumePoint(checkpoint.Epoch, checkpoint.Step, checkpoint.Position, checkpoint.Weights, checkpoint.OptimizerState);
+            return await RunAsync(checkpoint.Config, runDirectory, node, point, cancellationToken).ConfigureAwait(false);
+        }
+
+        await Console.Error.WriteLineAsync(candidates.Count == 0
+            ? $"--resume {runDirectory}: no checkpoint found in {Path.Combine(runDirectory, "checkpoints")}; pass the folder of a run that wrote at least one (see --checkpoint-every)."
+            : $"--resume {runDirectory}: none of the {candidates.Count} checkpoints is valid; the run cannot be resumed, start it again.").ConfigureAwait(false);
+        return 1;
+    }
+
+    private static async Task<int> RunAsync(TrainingConfig config, string runDirectory, NodeArguments node, ResumePoint? resume, CancellationToken cancellationToken)
     {
         var errors = config.Validate().Concat(node.Validate()).ToList();
         if (string.IsNullOrWhiteSpace(runDirectory))
@@ -155,7 +206,7 @@ public static class TrainCommand
         }
 
         var progress = new ConsoleProgress(Console.Out, TimeSpan.FromSeconds(2));
-        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, progress, workerWait), cancellationToken).ConfigureAwait(false);
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, progress, workerWait, resume), cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case RunCompleted completed:

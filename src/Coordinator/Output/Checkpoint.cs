@@ -8,13 +8,20 @@ namespace DeepGen.Distributed.Coordinator.Output;
 /// <summary>
 /// Reads and writes checkpoint files. Layout, integers little-endian:
 /// the magic "DGCK" (4 bytes), the format version (int32), the header length H (int32),
-/// H bytes of UTF-8 JSON <c>{"config", "epoch", "step", "weightsLength"}</c>, the weights bytes,
-/// and the SHA-256 (32 bytes) of everything before it.
+/// H bytes of UTF-8 JSON <c>{"config", "epoch", "step", "position", "weightsLength", "optimizerLength", "noise"}</c>,
+/// the weights bytes, the optimizer state bytes, and the SHA-256 (32 bytes) of everything before it.
+/// Version 1 files (no position, no optimizer state) are still read.
 /// </summary>
 public static class Checkpoint
 {
     /// <summary>Format version that <see cref="Write"/> produces and <see cref="Read"/> accepts.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>
+    /// How the run's random numbers are reproduced. Every step draws its noise from a generator
+    /// seeded by (seed, step), so the configuration's seed and the step are the whole RNG state.
+    /// </summary>
+    public const string NoiseState = "per-step generators seeded by (config.seed, step)";
 
     private const int PrefixLength = 12;
     private const int HashLength = 32;
@@ -35,7 +42,8 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(data.Config);
         ArgumentNullException.ThrowIfNull(data.Weights);
 
-        var header = new CheckpointHeader(data.Config, data.Epoch, data.Step, data.Weights.Length);
+        var optimizer = data.OptimizerState ?? [];
+        var header = new CheckpointHeader(data.Config, data.Epoch, data.Step, data.Weights.Length, data.Position, optimizer.Length, NoiseState);
         byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, OutputJson.Compact);
 
         Span<byte> prefix = stackalloc byte[PrefixLength];
@@ -47,6 +55,7 @@ public static class Checkpoint
         hash.AppendData(prefix);
         hash.AppendData(headerBytes);
         hash.AppendData(data.Weights);
+        hash.AppendData(optimizer);
         byte[] checksum = hash.GetHashAndReset();
 
         string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
@@ -63,6 +72,7 @@ public static class Checkpoint
                 file.Write(prefix);
                 file.Write(headerBytes);
                 file.Write(data.Weights);
+                file.Write(optimizer);
                 file.Write(checksum);
                 file.Flush(flushToDisk: true);
             }
@@ -104,7 +114,7 @@ public static class Checkpoint
         }
 
         int version = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(4));
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
             throw new CheckpointException(path,
                 $"format version {version} is not supported, because this build reads version {FormatVersion}",
@@ -124,6 +134,34 @@ public static class Checkpoint
         }
 
         return Parse(path, file);
+    }
+
+    /// <summary>Returns the step in the header of <paramref name="path"/> without reading the weights, or null when the header cannot be read.</summary>
+    public static long? TryReadStep(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> prefix = stackalloc byte[PrefixLength];
+            if (file.Read(prefix) != PrefixLength || !prefix[..4].SequenceEqual(Magic))
+            {
+                return null;
+            }
+
+            int headerLength = BinaryPrimitives.ReadInt32LittleEndian(prefix[8..]);
+            if (headerLength <= 0 || headerLength > file.Length - PrefixLength)
+            {
+                return null;
+            }
+
+            var headerBytes = new byte[headerLength];
+            file.ReadExactly(headerBytes);
+            return JsonSerializer.Deserialize<CheckpointHeader>(headerBytes, OutputJson.Compact)?.Step;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
     }
 
     private static byte[] ReadFile(string path)
@@ -171,7 +209,7 @@ public static class Checkpoint
                 return null;
             }
 
-            return (long)PrefixLength + headerLength + header.WeightsLength + HashLength;
+            return (long)PrefixLength + headerLength + header.WeightsLength + Math.Max(0, header.OptimizerLength) + HashLength;
         }
         catch (JsonException)
         {
@@ -206,15 +244,16 @@ public static class Checkpoint
         }
 
         int weightsOffset = PrefixLength + headerLength;
-        if (header.WeightsLength != contentLength - weightsOffset)
+        if (header.WeightsLength < 0 || header.OptimizerLength < 0 || header.WeightsLength + header.OptimizerLength != contentLength - weightsOffset)
         {
             throw new CheckpointException(path,
-                $"the header gives {header.WeightsLength} weight bytes, but the file contains {contentLength - weightsOffset}",
+                $"the header gives {header.WeightsLength} weight bytes and {header.OptimizerLength} optimizer bytes, but the file contains {contentLength - weightsOffset}",
                 WriterFix);
         }
 
         byte[] weights = file.AsSpan(weightsOffset, (int)header.WeightsLength).ToArray();
-        return new CheckpointData(header.Config, header.Epoch, header.Step, weights);
+        byte[]? optimizer = header.OptimizerLength > 0 ? file.AsSpan(weightsOffset + (int)header.WeightsLength, (int)header.OptimizerLength).ToArray() : null;
+        return new CheckpointData(header.Config, header.Epoch, header.Step, weights, header.Position, optimizer);
     }
 
     private static CheckpointException Truncated(string path, long expectedLength, long actualLength) =>
@@ -222,5 +261,5 @@ public static class Checkpoint
             "The write was probably interrupted; use an earlier checkpoint or train again");
 
     /// <summary>JSON header of the checkpoint file.</summary>
-    private sealed record CheckpointHeader(TrainingConfig Config, int Epoch, long Step, long WeightsLength);
+    private sealed record CheckpointHeader(TrainingConfig Config, int Epoch, long Step, long WeightsLength, long Position = 0, long OptimizerLength = 0, string? Noise = null);
 }

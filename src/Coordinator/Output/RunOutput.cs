@@ -23,7 +23,7 @@ public sealed class RunOutput : IDisposable
     private const string EvaluationFileName = "evaluation.csv";
 
     private static readonly string[] MetricsLeadingColumns = ["step", "epoch", "loss"];
-    private static readonly string[] MetricsTrailingColumns = ["samples_per_second", "step_seconds", "allreduce_seconds"];
+    private static readonly string[] MetricsTrailingColumns = ["samples_per_second", "step_seconds", "allreduce_seconds", "world_size", "global_batch", "unix_time"];
     private static readonly string[] EvaluationLeadingColumns = ["epoch", "step"];
 
     private readonly Lock gate = new();
@@ -87,6 +87,30 @@ public sealed class RunOutput : IDisposable
     }
 
     /// <summary>
+    /// Opens the folder of an interrupted run to continue it after step <paramref name="step"/>: rows
+    /// of <c>metrics.csv</c> and <c>evaluation.csv</c> after that step are removed (the resumed run
+    /// trains those steps again) and new rows are appended.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The folder has no <c>metrics.csv</c> or <c>evaluation.csv</c> of a run.</exception>
+    public static RunOutput Resume(string directory, long step)
+    {
+        string fullPath = Path.GetFullPath(directory);
+        var metricsPath = Path.Combine(fullPath, MetricsFileName);
+        var evaluationPath = Path.Combine(fullPath, EvaluationFileName);
+        foreach (var path in new[] { metricsPath, evaluationPath })
+        {
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"{fullPath} is not a run folder: {Path.GetFileName(path)} is missing. Pass the folder that a 'deepgen train' run wrote.");
+            }
+        }
+
+        TruncateAfterStep(metricsPath, 0, step);
+        TruncateAfterStep(evaluationPath, 1, step);
+        return new RunOutput(fullPath, OpenForAppend(metricsPath), OpenForAppend(evaluationPath));
+    }
+
+    /// <summary>
     /// Appends one optimizer step to <c>metrics.csv</c>. The row reaches the file within
     /// <see cref="MetricsFlushInterval"/>, or at the latest on <see cref="Flush"/> or <see cref="Dispose"/>.
     /// </summary>
@@ -97,14 +121,17 @@ public sealed class RunOutput : IDisposable
     /// <param name="samplesPerSecond">Global batch size divided by <paramref name="stepSeconds"/>.</param>
     /// <param name="stepSeconds">Wall-clock time of the whole step, in seconds.</param>
     /// <param name="allReduceSeconds">Time spent in the gradient all-reduce, in seconds.</param>
+    /// <param name="worldSize">Ranks that took part in the step.</param>
+    /// <param name="globalBatch">Images in the step over all ranks.</param>
     public void AppendStep(
         long step, int epoch, double loss, IReadOnlyList<double> terms,
-        double samplesPerSecond, double stepSeconds, double allReduceSeconds)
+        double samplesPerSecond, double stepSeconds, double allReduceSeconds, int worldSize = 1, int globalBatch = 0)
     {
+        var unixTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         string row = string.Join(',',
             new[] { Format(step), Format(epoch), Format(loss) }
                 .Concat(terms.Select(FormatDouble))
-                .Concat([Format(samplesPerSecond), Format(stepSeconds), Format(allReduceSeconds)]));
+                .Concat([Format(samplesPerSecond), Format(stepSeconds), Format(allReduceSeconds), Format(worldSize), Format(globalBatch), unixTime.ToString("F3", CultureInfo.InvariantCulture)]));
 
         lock (gate)
         {
@@ -158,6 +185,24 @@ public sealed class RunOutput : IDisposable
 
         string path = Path.Combine(Directory, "checkpoints", fileName);
         Checkpoint.Write(path, new CheckpointData(config, epoch, step, weights.ToArray()));
+        return path;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to <c>checkpoints/{fileName}</c> atomically, then deletes the
+    /// oldest step and epoch checkpoints beyond the newest <paramref name="keep"/>; <c>final.ckpt</c> is never deleted.
+    /// </summary>
+    /// <returns>Full path of the written checkpoint.</returns>
+    public string WriteCheckpoint(string fileName, CheckpointData data, int keep)
+    {
+        RequireFileName(fileName, nameof(fileName));
+        string path = Path.Combine(Directory, "checkpoints", fileName);
+        Checkpoint.Write(path, data);
+        foreach (var old in CheckpointCatalog.Rolling(Directory).Skip(keep))
+        {
+            File.Delete(old.Path);
+        }
+
         return path;
     }
 
@@ -234,6 +279,21 @@ public sealed class RunOutput : IDisposable
 
         return File.ReadLines(metricsPath).Skip(1).All(string.IsNullOrWhiteSpace);
     }
+
+    /// <summary>Rewrites <paramref name="path"/> (through a temporary file) without the rows whose step column is above <paramref name="step"/>.</summary>
+    private static void TruncateAfterStep(string path, int stepColumn, long step)
+    {
+        var lines = File.ReadAllLines(path);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(line =>
+        {
+            var fields = line.Split(',');
+            return fields.Length > stepColumn && long.TryParse(fields[stepColumn], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowStep) && rowStep <= step;
+        }));
+        WriteAtomically(path, new UTF8Encoding(false).GetBytes(string.Join("\n", kept) + "\n"));
+    }
+
+    private static StreamWriter OpenForAppend(string path) =>
+        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" };
 
     private static StreamWriter CreateCsv(string path, string header, string runDirectory, bool overwrite = false)
     {

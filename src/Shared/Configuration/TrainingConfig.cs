@@ -33,6 +33,9 @@ namespace DeepGen.Distributed.Configuration;
 /// <param name="InjectNanAtStep">Fault injection for recovery tests: make the loss NaN at this step (0 = never).</param>
 /// <param name="LearningRateSchedule"><c>constant</c>, or <c>cosine</c> decay from the base rate towards 0 over the whole run.</param>
 /// <param name="DeletionAugmentation">Classifier only: share of training images in which a random fraction (up to half) of the pixels is replaced with the dataset mean.</param>
+/// <param name="MinWorkers">Smallest world size the run trains with; below it the run pauses until workers join. 0 takes <paramref name="Workers"/>.</param>
+/// <param name="CheckpointEverySteps">Also write a checkpoint every N steps (0 = at epoch ends only).</param>
+/// <param name="KeepCheckpoints">Number of step and epoch checkpoints kept; older ones are deleted (final.ckpt is always kept).</param>
 public sealed record TrainingConfig(
     string Model = "vae",
     int Workers = 2,
@@ -60,8 +63,14 @@ public sealed record TrainingConfig(
     string FidClassifier = "",
     long InjectNanAtStep = 0,
     string LearningRateSchedule = "constant",
-    double DeletionAugmentation = 0)
+    double DeletionAugmentation = 0,
+    int MinWorkers = 0,
+    int CheckpointEverySteps = 0,
+    int KeepCheckpoints = 3)
 {
+    /// <summary>Smallest world size the run trains with: <see cref="MinWorkers"/>, or <see cref="Workers"/> when it is 0.</summary>
+    public int EffectiveMinWorkers => MinWorkers == 0 ? Workers : MinWorkers;
+
     /// <summary>The model family of <see cref="Model"/>.</summary>
     public ModelFamily Family => ModelFamily.All[Model];
 
@@ -130,6 +139,17 @@ public sealed record TrainingConfig(
         }
 
         InRange(errors, "--workers", Workers, 1, 256);
+        if (MinWorkers < 0 || MinWorkers > Workers)
+        {
+            errors.Add($"--min-workers {MinWorkers} is invalid; give a number from 1 to --workers ({Workers}), or 0 to require all of them.");
+        }
+
+        if (CheckpointEverySteps < 0)
+        {
+            errors.Add($"--checkpoint-every {CheckpointEverySteps} is invalid; use 0 (epoch ends only) or a positive step count.");
+        }
+
+        InRange(errors, "--keep-checkpoints", KeepCheckpoints, 1, 1_000);
         InRange(errors, "--epochs", Epochs, 1, 1_000_000);
         InRange(errors, "--batch-size", BatchSizePerWorker, 1, 65_536);
         InRange(errors, "--hidden-size", HiddenSize, 1, 16_384);

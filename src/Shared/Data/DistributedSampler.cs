@@ -136,6 +136,58 @@ public sealed class DistributedSampler
         return total;
     }
 
+    /// <summary>
+    /// Returns rank <paramref name="rank"/>'s batch of the step that starts at <paramref name="position"/> of the
+    /// epoch's permutation, in a world of <paramref name="worldSize"/> ranks: <c>perm[position + rank + k·world]</c>
+    /// for k below <paramref name="batchPerRank"/>, stopping at the end of the permutation.
+    /// </summary>
+    /// <remarks>
+    /// The step consumes the contiguous slice <c>perm[position .. position + GlobalBatchAt)</c>, so a run whose
+    /// world size changes mid-epoch continues with the samples not yet seen, each exactly once. With a constant
+    /// world size this gives the same batches as <see cref="Batch"/> (position = step·b·world).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range: position 0..n-1, rank 0..worldSize-1, sizes at least 1.</exception>
+    public int[] BatchAt(int epoch, long position, int rank, int worldSize, int batchPerRank)
+    {
+        CheckPosition(position, rank, worldSize, batchPerRank);
+        int[] permutation = GetPermutation(epoch);
+        var size = (int)Math.Clamp((DatasetSize - position - rank + worldSize - 1) / worldSize, 0, batchPerRank);
+        var batch = new int[size];
+        for (int k = 0; k < size; k++)
+        {
+            batch[k] = permutation[position + rank + ((long)k * worldSize)];
+        }
+
+        return batch;
+    }
+
+    /// <summary>Returns the images in the step that starts at <paramref name="position"/>: min(b·world, n − position).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range.</exception>
+    public int GlobalBatchAt(long position, int worldSize, int batchPerRank)
+    {
+        CheckPosition(position, 0, worldSize, batchPerRank);
+        return (int)Math.Min((long)batchPerRank * worldSize, DatasetSize - position);
+    }
+
+    private void CheckPosition(long position, int rank, int worldSize, int batchPerRank)
+    {
+        CheckBatchSize(batchPerRank);
+        if (worldSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(worldSize), worldSize, $"World size must be at least 1, but is {worldSize}.");
+        }
+
+        if (rank < 0 || rank >= worldSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"Rank must be from 0 to {worldSize - 1}, but is {rank}.");
+        }
+
+        if (position < 0 || position >= DatasetSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"Position must be from 0 to {DatasetSize - 1}, but is {position}.");
+        }
+    }
+
     private int ShardSize(int rank) => rank >= DatasetSize ? 0 : ((DatasetSize - rank - 1) / WorldSize) + 1;
 
     private int BatchSize(int rank, int step, int batchPerRank)

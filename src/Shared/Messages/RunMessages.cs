@@ -7,8 +7,17 @@ namespace DeepGen.Distributed.Messages;
 /// observer that the command line uses to print progress.
 /// </summary>
 /// <param name="RunDirectory">Folder that receives the configuration, metrics, images and checkpoint.</param>
-/// <param name="WorkerWaitTimeout">How long to wait for <see cref="TrainingConfig.Workers"/> workers before failing.</param>
-public sealed record StartRun(TrainingConfig Config, string RunDirectory, IRunObserver Observer, TimeSpan WorkerWaitTimeout);
+/// <param name="WorkerWaitTimeout">How long to wait for workers, at the start and while the run is paused below its minimum, before failing.</param>
+/// <param name="Resume">State to continue an interrupted run from (a checkpoint of <paramref name="RunDirectory"/>), or null for a new run.</param>
+public sealed record StartRun(TrainingConfig Config, string RunDirectory, IRunObserver Observer, TimeSpan WorkerWaitTimeout, ResumePoint? Resume = null);
+
+/// <summary>A checkpointed state that a resumed run starts from.</summary>
+/// <param name="Epoch">Completed epochs.</param>
+/// <param name="Step">Completed steps.</param>
+/// <param name="Position">Samples of the next epoch already trained on.</param>
+/// <param name="Weights">Model weights in ParameterCodec form.</param>
+/// <param name="OptimizerState">Optimizer state, or null to start the optimizer afresh.</param>
+public sealed record ResumePoint(int Epoch, long Step, long Position, byte[] Weights, byte[]? OptimizerState);
 
 /// <summary>Reply to <see cref="StartRun"/>'s sender when the run has finished every epoch.</summary>
 /// <param name="FinalEvaluation">Metrics of the last epoch's evaluation, when it finished.</param>

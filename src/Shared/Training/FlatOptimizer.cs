@@ -17,13 +17,7 @@ public abstract class FlatOptimizer
     {
         _parameters = parameters.ToList();
         Parameters = new float[_parameters.Sum(p => checked((int)p.numel()))];
-        var offset = 0;
-        foreach (var parameter in _parameters)
-        {
-            var length = (int)parameter.numel();
-            parameter.bytes.CopyTo(MemoryMarshal.AsBytes(Parameters.AsSpan(offset, length)));
-            offset += length;
-        }
+        ReloadParameters();
     }
 
     /// <summary>Current parameter values, in the order of the parameters given to the constructor.</summary>
@@ -55,6 +49,67 @@ public abstract class FlatOptimizer
         {
             var length = (int)parameter.numel();
             MemoryMarshal.AsBytes(Parameters.AsSpan(offset, length)).CopyTo(parameter.bytes);
+            offset += length;
+        }
+    }
+
+    /// <summary>Bytes of <see cref="SaveState"/>'s result.</summary>
+    public int StateLength => sizeof(long) + (StateArrays.Sum(a => a.Length) * sizeof(float));
+
+    /// <summary>
+    /// Per-parameter state arrays besides the parameters (Adam's moments), in a fixed order.
+    /// </summary>
+    protected virtual IReadOnlyList<float[]> StateArrays => [];
+
+    /// <summary>
+    /// Returns the optimizer's state: the step count (int64, little-endian) followed by its state
+    /// arrays as fp32. The parameters are not included; they travel as model weights.
+    /// </summary>
+    public byte[] SaveState()
+    {
+        var state = new byte[StateLength];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(state, Steps);
+        var offset = sizeof(long);
+        foreach (var array in StateArrays)
+        {
+            MemoryMarshal.AsBytes(array.AsSpan()).CopyTo(state.AsSpan(offset));
+            offset += array.Length * sizeof(float);
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// Restores a state from <see cref="SaveState"/> and reloads <see cref="Parameters"/> from the
+    /// model's tensors, which the caller has already set to the matching weights.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state's length does not match this optimizer's parameters.</exception>
+    public void LoadState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length != StateLength)
+        {
+            throw new ArgumentException($"Optimizer state of {state.Length} bytes does not fit an optimizer of {Parameters.Length} parameters, which needs {StateLength} bytes.", nameof(state));
+        }
+
+        Steps = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(state);
+        var offset = sizeof(long);
+        foreach (var array in StateArrays)
+        {
+            state.Slice(offset, array.Length * sizeof(float)).CopyTo(MemoryMarshal.AsBytes(array.AsSpan()));
+            offset += array.Length * sizeof(float);
+        }
+
+        ReloadParameters();
+    }
+
+    /// <summary>Copies the model's current parameter tensors into <see cref="Parameters"/>, after the weights were replaced.</summary>
+    public void ReloadParameters()
+    {
+        var offset = 0;
+        foreach (var parameter in _parameters)
+        {
+            var length = (int)parameter.numel();
+            parameter.bytes.CopyTo(MemoryMarshal.AsBytes(Parameters.AsSpan(offset, length)));
             offset += length;
         }
     }
@@ -126,6 +181,9 @@ public sealed class FlatAdam : FlatOptimizer
         _beta2 = beta2;
         _epsilon = (float)epsilon;
     }
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<float[]> StateArrays => [_firstMoment, _secondMoment];
 
     protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long stepNumber)
     {

@@ -94,6 +94,38 @@ public sealed class GanReplica : IReplica
     public string Checksum() => ParameterCodec.Checksum(Networks);
 
     /// <inheritdoc />
+    public byte[] OptimizerState()
+    {
+        var discriminator = _discriminatorOptimizer.SaveState();
+        var generator = _generatorOptimizer.SaveState();
+        return [.. discriminator, .. generator];
+    }
+
+    /// <inheritdoc />
+    public void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState)
+    {
+        ParameterCodec.Decode(weights, Networks);
+        if (optimizerState.IsEmpty)
+        {
+            _discriminatorOptimizer.ReloadParameters();
+            _generatorOptimizer.ReloadParameters();
+            return;
+        }
+
+        var discriminatorLength = _discriminatorOptimizer.StateLength;
+        if (optimizerState.Length != discriminatorLength + _generatorOptimizer.StateLength)
+        {
+            throw new ArgumentException($"GAN optimizer state of {optimizerState.Length} bytes does not fit these networks, which need {discriminatorLength + _generatorOptimizer.StateLength} bytes.", nameof(optimizerState));
+        }
+
+        _discriminatorOptimizer.LoadState(optimizerState[..discriminatorLength]);
+        _generatorOptimizer.LoadState(optimizerState[discriminatorLength..]);
+    }
+
+    /// <inheritdoc />
+    public float Control { get; set; }
+
+    /// <inheritdoc />
     public byte[] Weights() => ParameterCodec.Encode(Networks);
 
     /// <summary>
@@ -103,7 +135,31 @@ public sealed class GanReplica : IReplica
     /// <param name="batch">Indices of this rank's real images; the DCGAN's BatchNorm needs at least 2.</param>
     /// <param name="step">Global iteration number, from 1; it seeds the latent noise.</param>
     /// <param name="globalBatchSize">Real images in this iteration over all ranks.</param>
+    /// <remarks>
+    /// An iteration updates D before G's all-reduce. When a later part fails (a peer is lost in G's
+    /// all-reduce), D's parameters, its optimizer state and every running statistic are put back as
+    /// they were before the iteration, so a failed iteration leaves no partial update behind.
+    /// </remarks>
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
+    {
+        var discriminatorState = _discriminatorOptimizer.SaveState();
+        var discriminatorWeights = ParameterCodec.Encode(Discriminator);
+        var statistics = new float[_runningStatisticsLength];
+        RunningStatistics.CopyTo(_runningStatistics, statistics);
+        try
+        {
+            return Iterate(data, batch, step, rank, worldSize, globalBatchSize, ring);
+        }
+        catch
+        {
+            ParameterCodec.Decode(discriminatorWeights, Discriminator);
+            _discriminatorOptimizer.LoadState(discriminatorState);
+            RunningStatistics.AverageFrom(_runningStatistics, statistics, 1);
+            throw;
+        }
+    }
+
+    private StepMetrics Iterate(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         if (batch.Length < 2 && _settings.Architecture == "dcgan")
         {
@@ -135,9 +191,14 @@ public sealed class GanReplica : IReplica
             discriminatorLoss.backward();
             _discriminatorBucket.Gather();
             _discriminatorBucket.Extras[0] = step == _settings.InjectNanAtStep ? float.NaN : discriminatorLoss.item<float>();
+            _discriminatorBucket.Control = k == 0 ? Control : 0;
             reduceClock.Restart();
             ring.AllReduceSum(_discriminatorBucket.Buffer);
             allReduceSeconds += reduceClock.Elapsed.TotalSeconds;
+            if (k == 0)
+            {
+                Control = _discriminatorBucket.Control;
+            }
             ThrowIfNotFinite("discriminator loss J_D", _discriminatorBucket.Extras[0], step);
             _discriminatorOptimizer.Step(_discriminatorBucket.Buffer);
         }

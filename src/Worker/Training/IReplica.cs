@@ -38,4 +38,20 @@ public interface IReplica : IDisposable
 
     /// <summary>The replica's state in <see cref="DeepGen.Distributed.Training.ParameterCodec"/> form.</summary>
     byte[] Weights();
+
+    /// <summary>State of every optimizer (step counts and moments), in a fixed order.</summary>
+    byte[] OptimizerState();
+
+    /// <summary>
+    /// Replaces the replica's weights and, when <paramref name="optimizerState"/> is not empty, its
+    /// optimizers' state, so that it continues exactly where the replica that saved them stopped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state does not fit this replica's networks or optimizers.</exception>
+    void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState);
+
+    /// <summary>
+    /// Control flag exchanged in the next step's first all-reduce. Set this rank's value before
+    /// <see cref="Step"/>; after it, the property holds the sum over all ranks.
+    /// </summary>
+    float Control { get; set; }
 }

@@ -73,9 +73,11 @@ public abstract class SingleNetworkReplica : IReplica
         }
 
         RunningStatistics.CopyTo(_runningStatistics, extras[(1 + _termCount)..]);
+        _bucket.Control = Control;
         var reduceClock = Stopwatch.StartNew();
         ring.AllReduceSum(_bucket.Buffer);
         var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
+        Control = _bucket.Control;
         var total = (double)_bucket.Extras[0];
         if (!double.IsFinite(total))
         {
@@ -101,6 +103,26 @@ public abstract class SingleNetworkReplica : IReplica
 
     /// <inheritdoc />
     public byte[] Weights() => ParameterCodec.Encode(Network);
+
+    /// <inheritdoc />
+    public byte[] OptimizerState() => _optimizer.SaveState();
+
+    /// <inheritdoc />
+    public void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState)
+    {
+        ParameterCodec.Decode(weights, Network);
+        if (optimizerState.IsEmpty)
+        {
+            _optimizer.ReloadParameters();
+        }
+        else
+        {
+            _optimizer.LoadState(optimizerState);
+        }
+    }
+
+    /// <inheritdoc />
+    public float Control { get; set; }
 
     /// <inheritdoc />
     public void Dispose()

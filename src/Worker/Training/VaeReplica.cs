@@ -95,10 +95,12 @@ public sealed class VaeReplica : IReplica
         extras[LossSlot] = step == _config.InjectNanAtStep ? float.NaN : terms.Loss.item<float>();
         extras[ReconstructionSlot] = terms.Reconstruction.item<float>() / globalBatchSize;
         extras[KlSlot] = terms.Kl.item<float>() / globalBatchSize;
+        _bucket.Control = Control;
         var reduceClock = Stopwatch.StartNew();
         var sentBefore = ring.BytesSent;
         ring.AllReduceSum(_bucket.Buffer);
         var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
+        Control = _bucket.Control;
         DeepGenTelemetry.AllReduceBytes.Add(ring.BytesSent - sentBefore);
         var loss = (double)_bucket.Extras[LossSlot];
         if (!double.IsFinite(loss))
@@ -124,6 +126,26 @@ public sealed class VaeReplica : IReplica
 
     /// <summary>The replica's parameters in <see cref="ParameterCodec"/> form.</summary>
     public byte[] Weights() => ParameterCodec.Encode(Model);
+
+    /// <inheritdoc />
+    public byte[] OptimizerState() => _optimizer.SaveState();
+
+    /// <inheritdoc />
+    public void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState)
+    {
+        ParameterCodec.Decode(weights, Model);
+        if (optimizerState.IsEmpty)
+        {
+            _optimizer.ReloadParameters();
+        }
+        else
+        {
+            _optimizer.LoadState(optimizerState);
+        }
+    }
+
+    /// <inheritdoc />
+    public float Control { get; set; }
 
     /// <inheritdoc />
     public void Dispose()

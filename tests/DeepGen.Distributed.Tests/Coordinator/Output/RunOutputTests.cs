@@ -21,17 +21,21 @@ public sealed class RunOutputTests : IDisposable
     {
         using var output = RunOutput.Create(RunDirectory, Config);
 
-        output.AppendStep(1, 0, 543.25, [530.5, 12.75], 1234.5, 0.1037, 0.0123);
-        output.AppendStep(2, 0, 0.1 + 0.2, [1e-7, 1.0 / 3.0], 9999.875, 2.5, 0.5);
+        output.AppendStep(1, 0, 543.25, [530.5, 12.75], 1234.5, 0.1037, 0.0123, 2, 256);
+        output.AppendStep(2, 0, 0.1 + 0.2, [1e-7, 1.0 / 3.0], 9999.875, 2.5, 0.5, 3, 384);
         output.Flush();
 
         var lines = ReadLines(Path.Combine(RunDirectory, "metrics.csv"));
         Assert.Equal(3, lines.Length);
-        Assert.Equal("step,epoch,loss,reconstruction,kl,samples_per_second,step_seconds,allreduce_seconds", lines[0]);
-        Assert.Equal("1,0,543.25,530.5,12.75,1234.5,0.1037,0.0123", lines[1]);
+        Assert.Equal("step,epoch,loss,reconstruction,kl,samples_per_second,step_seconds,allreduce_seconds,world_size,global_batch,unix_time", lines[0]);
+        Assert.StartsWith("1,0,543.25,530.5,12.75,1234.5,0.1037,0.0123,2,256,", lines[1], StringComparison.Ordinal);
 
         var second = lines[2].Split(',');
-        Assert.Equal(8, second.Length);
+        Assert.Equal(11, second.Length);
+        Assert.Equal("3", second[8]);
+        Assert.Equal("384", second[9]);
+        var written = double.Parse(second[10], CultureInfo.InvariantCulture);
+        Assert.InRange(written, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
         Assert.Equal(0.1 + 0.2, double.Parse(second[2], CultureInfo.InvariantCulture));
         Assert.Equal(1e-7, double.Parse(second[3], CultureInfo.InvariantCulture));
         Assert.Equal(1.0 / 3.0, double.Parse(second[4], CultureInfo.InvariantCulture));
