@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Collectives;
+using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Training;
 using DeepGen.Distributed.Worker;
@@ -13,19 +13,19 @@ using TorchSharp;
 // coordinator, trains the runs it is given and exits when the coordinator leaves.
 var seedNodes = new Option<string>("--seed-nodes")
 {
-    Description = "Comma-separated Akka addresses of seed nodes, for example akka.tcp://deepgen@127.0.0.1:4053. Environment: DEEPGEN_SEED_NODES.",
-    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_SEED_NODES") ?? "",
-};
-var host = new Option<string>("--host") { Description = "Address this node binds and advertises. Environment: DEEPGEN_HOST.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_HOST") ?? "127.0.0.1" };
-var port = new Option<int>("--port") { Description = "Akka.Remote port (0 = any free port). Environment: DEEPGEN_PORT.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_PORT", 0) };
-var dataPlanePort = new Option<int>("--data-plane-port") { Description = "TCP port of the gradient data plane (0 = any free port). Environment: DEEPGEN_DATA_PLANE_PORT.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_DATA_PLANE_PORT", 0) };
-var workerId = new Option<string>("--worker-id") { Description = "Name of this worker in logs. Environment: DEEPGEN_WORKER_ID.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_WORKER_ID") ?? $"{Dns.GetHostName()}-{Environment.ProcessId}" };
-var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads. Environment: DEEPGEN_THREADS.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_THREADS", 1) };
-var faultAtStep = new Option<long>("--fault-at-step") { Description = "Recovery drill: crash or hang this worker just before this global step (0 = never). Environment: DEEPGEN_FAULT_AT_STEP.", DefaultValueFactory = _ => long.TryParse(Environment.GetEnvironmentVariable("DEEPGEN_FAULT_AT_STEP"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var step) ? step : 0 };
-var fault = new Option<string>("--fault") { Description = "Recovery drill kind: kill (SIGKILL, a crash) or stop (SIGSTOP, a hang). Environment: DEEPGEN_FAULT.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_FAULT") ?? "kill" };
-var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR.", DefaultValueFactory = _ => "INFO" };
+    Description = "Comma-separated Akka addresses of seed nodes, for example akka.tcp://deepgen@127.0.0.1:4053.",
+}.FromEnvironment("");
+var host = new Option<string>("--host") { Description = "Address this node advertises to peers for Akka.Remote and the data plane, and binds unless --bind-host is given." }.FromEnvironment("127.0.0.1");
+var bindHost = new Option<string?>("--bind-host") { Description = "Address to bind when it differs from --host, for example 0.0.0.0 in a container whose --host is a DNS name." }.FromEnvironment(null);
+var port = new Option<int>("--port") { Description = "Akka.Remote port (0 = any free port)." }.FromEnvironment(0);
+var dataPlanePort = new Option<int>("--data-plane-port") { Description = "TCP port of the gradient data plane (0 = any free port)." }.FromEnvironment(0);
+var workerId = new Option<string>("--worker-id") { Description = "Name of this worker in logs." }.FromEnvironment($"{Dns.GetHostName()}-{Environment.ProcessId}");
+var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads." }.FromEnvironment(1);
+var faultAtStep = new Option<long>("--fault-at-step") { Description = "Recovery drill: crash or hang this worker just before this global step (0 = never)." }.FromEnvironment(0L);
+var fault = new Option<string>("--fault") { Description = "Recovery drill kind: kill (SIGKILL, a crash) or stop (SIGSTOP, a hang)." }.FromEnvironment("kill");
+var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR." }.FromEnvironment("INFO");
 
-var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, port, dataPlanePort, workerId, threads, logLevel, faultAtStep, fault };
+var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, bindHost, port, dataPlanePort, workerId, threads, logLevel, faultAtStep, fault };
 root.SetAction(async (result, cancellationToken) =>
 {
     var seeds = result.GetValue(seedNodes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -35,9 +35,11 @@ root.SetAction(async (result, cancellationToken) =>
         return 2;
     }
 
-    var bindHost = result.GetValue(host)!;
+    var advertisedHost = result.GetValue(host)!;
+    var bindTo = result.GetValue(bindHost);
     var errors = seeds.Select(NodeOptions.CheckSeedNode)
-        .Append(NodeOptions.CheckHost("--host", bindHost))
+        .Append(NodeOptions.CheckHost("--host", advertisedHost))
+        .Append(bindTo is null ? null : NodeOptions.CheckHost("--bind-host", bindTo))
         .Append(NodeOptions.CheckPort("--port", result.GetValue(port)))
         .Append(NodeOptions.CheckPort("--data-plane-port", result.GetValue(dataPlanePort)))
         .Append(NodeOptions.CheckLogLevel(result.GetValue(logLevel)!))
@@ -65,8 +67,9 @@ root.SetAction(async (result, cancellationToken) =>
     ActorSystem system;
     try
     {
-        listener = new DataPlaneListener(NodeOptions.BindAddress(bindHost), result.GetValue(dataPlanePort), bindHost);
-        system = NodeOptions.StartNode(new ClusterSettings(ClusterRoles.Worker, bindHost, result.GetValue(port), seeds, result.GetValue(logLevel)!), "--port");
+        listener = new DataPlaneListener(NodeOptions.BindAddress(bindTo ?? advertisedHost), result.GetValue(dataPlanePort), advertisedHost);
+        var settings = new ClusterSettings(ClusterRoles.Worker, advertisedHost, result.GetValue(port), seeds, result.GetValue(logLevel)!) { BindHostname = bindTo };
+        system = NodeOptions.StartNode(settings, "--port");
     }
     catch (Exception error) when (error is InvalidOperationException or System.Net.Sockets.SocketException)
     {
@@ -86,6 +89,3 @@ root.SetAction(async (result, cancellationToken) =>
 });
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
-
-static int IntFromEnvironment(string name, int fallback) =>
-    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;

@@ -32,9 +32,11 @@ public sealed class LocalCluster : IAsyncDisposable
     public string SeedNode => Akka.Cluster.Cluster.Get(CoordinatorSystem).SelfAddress.ToString();
 
     /// <summary>Starts the coordinator node on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
-    public static LocalCluster StartCoordinator(string host, int port, string logLevel)
+    /// <param name="bindHost">Address to bind when it differs from the advertised <paramref name="host"/>; null binds <paramref name="host"/>.</param>
+    public static LocalCluster StartCoordinator(string host, int port, string logLevel, string? bindHost = null)
     {
-        var system = NodeOptions.StartNode(new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel), "--port");
+        var settings = new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel) { BindHostname = bindHost };
+        var system = NodeOptions.StartNode(settings, "--port");
         var coordinator = system.ActorOf(CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
         return new LocalCluster(system, coordinator);
     }

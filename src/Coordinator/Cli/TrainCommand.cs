@@ -27,7 +27,7 @@ public static class TrainCommand
         var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule: constant, or cosine decay towards 0 over the run.", DefaultValueFactory = _ => defaults.LearningRateSchedule };
         var deletion = new Option<double>("--deletion-augmentation") { Description = "Classifier: share of training images (0 to 1) in which up to half of the pixels are replaced with the dataset mean." };
         var injectNan = new Option<long>("--inject-nan-at-step") { Description = "Fault injection for recovery drills: make the loss NaN at this step (0 = never)." };
-        var workers = new Option<int>("--workers") { Description = "Number of data-parallel workers (world size).", DefaultValueFactory = _ => defaults.Workers };
+        var workers = new Option<int>("--workers") { Description = "Number of data-parallel workers (world size)." }.FromEnvironment(defaults.Workers);
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per worker per step; the global batch is this times --workers.", DefaultValueFactory = _ => defaults.BatchSizePerWorker };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
@@ -37,28 +37,29 @@ public static class TrainCommand
         var latent = new Option<int>("--latent-size") { Description = "VAE latent dimension.", DefaultValueFactory = _ => defaults.LatentSize };
         var beta = new Option<double>("--beta") { Description = "Weight β of the KL term (1 = the ELBO).", DefaultValueFactory = _ => defaults.Beta };
         var weightDecay = new Option<double>("--weight-decay") { Description = "L2 coefficient λ of λΣ‖w‖² over weight matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_DATA") ?? FashionMnist.DefaultDirectory };
-        var output = new Option<string?>("--output") { Description = "Run folder to create; default runs/<model>-<UTC time>." };
+        var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...); every worker reads the same path." }.FromEnvironment(FashionMnist.DefaultDirectory);
+        var output = new Option<string?>("--output") { Description = "Run folder to create; default runs/<model>-<UTC time>." }.FromEnvironment(null);
         var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (0 = all 60,000)." };
         var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0 = all 10,000)." };
         var threads = new Option<int>("--threads") { Description = "libtorch threads per worker.", DefaultValueFactory = _ => defaults.ThreadsPerWorker };
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "Seconds an all-reduce waits for a peer before the run fails.", DefaultValueFactory = _ => defaults.CollectiveTimeoutSeconds };
         var checksumEvery = new Option<int>("--checksum-every") { Description = "Compare replica checksums every N steps (0 = at epoch ends only)." };
         var wire = new Option<string>("--wire-format") { Description = "Gradient format on the data plane: fp32 (exact), fp16 or bf16 (half the bytes, rounded).", DefaultValueFactory = _ => defaults.WireFormat };
-        var minWorkers = new Option<int>("--min-workers") { Description = "Smallest world size to train with: the run starts with this many workers and pauses when fewer remain (0 = --workers)." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every N steps (0 = at epoch ends only).", DefaultValueFactory = _ => defaults.CheckpointEverySteps };
-        var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Step and epoch checkpoints to keep; older ones are deleted (final.ckpt is always kept).", DefaultValueFactory = _ => defaults.KeepCheckpoints };
+        var minWorkers = new Option<int>("--min-workers") { Description = "Smallest world size to train with: the run starts with this many workers and pauses when fewer remain (0 = --workers)." }.FromEnvironment(0);
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every N steps (0 = at epoch ends only)." }.FromEnvironment(defaults.CheckpointEverySteps);
+        var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Step and epoch checkpoints to keep; older ones are deleted (final.ckpt is always kept)." }.FromEnvironment(defaults.KeepCheckpoints);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its newest valid checkpoint, with that checkpoint's settings (model options given here are ignored)." };
-        var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." };
-        var host = new Option<string>("--host") { Description = "Address the coordinator node binds and advertises.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_HOST") ?? "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers).", DefaultValueFactory = _ => ParseInt(Environment.GetEnvironmentVariable("DEEPGEN_PORT"), 0) };
-        var waitTimeout = new Option<double>("--worker-wait-timeout") { Description = "Seconds to wait for --workers workers to register.", DefaultValueFactory = _ => 120 };
-        var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR.", DefaultValueFactory = _ => "WARNING" };
+        var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." }.FromEnvironment(false);
+        var host = new Option<string>("--host") { Description = "Address the coordinator node advertises, and binds unless --bind-host is given; workers use it in their seed-node address." }.FromEnvironment("127.0.0.1");
+        var bindHost = new Option<string?>("--bind-host") { Description = "Address to bind when it differs from --host, for example 0.0.0.0 in a container whose --host is a DNS name." }.FromEnvironment(null);
+        var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers)." }.FromEnvironment(0);
+        var waitTimeout = new Option<double>("--worker-wait-timeout") { Description = "Seconds to wait for --workers workers to register." }.FromEnvironment(120);
+        var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR." }.FromEnvironment("WARNING");
 
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
             model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, deletion, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
-            threads, collectiveTimeout, checksumEvery, wire, external, host, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume,
+            threads, collectiveTimeout, checksumEvery, wire, external, host, bindHost, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume,
         };
 
         command.SetAction(async (result, cancellationToken) =>
@@ -94,7 +95,7 @@ public static class TrainCommand
                 MinWorkers: result.GetValue(minWorkers),
                 CheckpointEverySteps: result.GetValue(checkpointEvery),
                 KeepCheckpoints: result.GetValue(keepCheckpoints));
-            var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
+            var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(bindHost), result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
             if (result.GetValue(resume) is { } resumeDirectory)
             {
                 return await ResumeAsync(resumeDirectory, node, cancellationToken).ConfigureAwait(false);
@@ -173,7 +174,7 @@ public static class TrainCommand
             return 2;
         }
 
-        var (externalWorkers, host, port, _, logLevel) = node;
+        var (externalWorkers, host, bindHost, port, _, logLevel) = node;
         var workerWait = TimeSpan.FromSeconds(node.WorkerWaitSeconds);
 
         TorchRuntime.EnsureLoaded();
@@ -186,7 +187,7 @@ public static class TrainCommand
         LocalCluster started;
         try
         {
-            started = LocalCluster.StartCoordinator(host, port, logLevel);
+            started = LocalCluster.StartCoordinator(host, port, logLevel, bindHost);
         }
         catch (InvalidOperationException error)
         {
@@ -223,12 +224,12 @@ public static class TrainCommand
         }
     }
 
-    /// <summary>Options of the coordinator node, as given on the command line.</summary>
-    private sealed record NodeArguments(bool ExternalWorkers, string Host, int Port, double WorkerWaitSeconds, string LogLevel)
+    /// <summary>Options of the coordinator node, from the command line or the environment.</summary>
+    private sealed record NodeArguments(bool ExternalWorkers, string Host, string? BindHost, int Port, double WorkerWaitSeconds, string LogLevel)
     {
         public List<string> Validate()
         {
-            var errors = new[] { NodeOptions.CheckHost("--host", Host), NodeOptions.CheckPort("--port", Port), NodeOptions.CheckLogLevel(LogLevel) }
+            var errors = new[] { NodeOptions.CheckHost("--host", Host), BindHost is null ? null : NodeOptions.CheckHost("--bind-host", BindHost), NodeOptions.CheckPort("--port", Port), NodeOptions.CheckLogLevel(LogLevel) }
                 .OfType<string>().ToList();
             if (!(WorkerWaitSeconds > 0) || WorkerWaitSeconds > 86_400)
             {
@@ -243,7 +244,4 @@ public static class TrainCommand
             return errors;
         }
     }
-
-    private static int ParseInt(string? text, int fallback) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 }

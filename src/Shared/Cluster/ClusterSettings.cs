@@ -12,6 +12,13 @@ namespace DeepGen.Distributed.Cluster;
 public sealed record ClusterSettings(string Role, string Hostname, int Port, IReadOnlyList<string> SeedNodes, string LogLevel = "WARNING")
 {
     /// <summary>
+    /// Address to bind when it differs from the advertised <see cref="Hostname"/>, such as 0.0.0.0 in a
+    /// container reached through a DNS name; null binds <see cref="Hostname"/>. Peers must address
+    /// this node as <see cref="Hostname"/>, because Akka.Remote drops messages sent to any other name.
+    /// </summary>
+    public string? BindHostname { get; init; }
+
+    /// <summary>
     /// Builds the HOCON. The Split Brain Resolver keeps the side that contains the oldest node, which
     /// is the coordinator because it is the first seed: a worker cut off from the coordinator is
     /// downed rather than forming a second cluster. The failure detector marks a silent node
@@ -41,7 +48,8 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
               }
               remote.log-remote-lifecycle-events = off
               remote.dot-netty.tcp {
-                hostname = "{{Hostname}}"
+                hostname = "{{BindHostname ?? Hostname}}"
+                public-hostname = "{{Hostname}}"
                 port = {{Port.ToString(CultureInfo.InvariantCulture)}}
                 # On Linux, address reuse maps to SO_REUSEPORT, which lets a second process bind a
                 # port that is in use; off, that mistake fails at start-up.

@@ -61,7 +61,7 @@ public static class NodeOptions
             }
 
             throw new InvalidOperationException(
-                $"Cannot start the cluster node on {settings.Hostname}:{settings.Port}: {cause.Message}. If the port is in use, choose another {portOption}.", error);
+                $"Cannot start the cluster node on {settings.BindHostname ?? settings.Hostname}:{settings.Port}: {cause.Message}. If the port is in use, choose another {portOption}.", error);
         }
     }
 }
