@@ -48,6 +48,7 @@ public static class TrainCommand
         var minWorkers = new Option<int>("--min-workers") { Description = "Smallest world size to train with: the run starts with this many workers and pauses when fewer remain (0 = --workers)." }.FromEnvironment(0);
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every N steps (0 = at epoch ends only)." }.FromEnvironment(defaults.CheckpointEverySteps);
         var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Step and epoch checkpoints to keep; older ones are deleted (final.ckpt is always kept)." }.FromEnvironment(defaults.KeepCheckpoints);
+        var killAtStep = new Option<long>("--kill-at-step") { Description = "Recovery drill: SIGKILL this process, coordinator and embedded workers, just before this step (0 = never); then continue with --resume." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its newest valid checkpoint, with that checkpoint's settings (model options given here are ignored)." };
         var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." }.FromEnvironment(false);
         var host = new Option<string>("--host") { Description = "Address the coordinator node advertises, and binds unless --bind-host is given; workers use it in their seed-node address." }.FromEnvironment("127.0.0.1");
@@ -59,7 +60,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
             model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, deletion, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
-            threads, collectiveTimeout, checksumEvery, wire, external, host, bindHost, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume,
+            threads, collectiveTimeout, checksumEvery, wire, external, host, bindHost, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume, killAtStep,
         };
 
         command.SetAction(async (result, cancellationToken) =>
@@ -95,7 +96,7 @@ public static class TrainCommand
                 MinWorkers: result.GetValue(minWorkers),
                 CheckpointEverySteps: result.GetValue(checkpointEvery),
                 KeepCheckpoints: result.GetValue(keepCheckpoints));
-            var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(bindHost), result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!);
+            var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(bindHost), result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!, result.GetValue(killAtStep));
             if (result.GetValue(resume) is { } resumeDirectory)
             {
                 return await ResumeAsync(resumeDirectory, node, cancellationToken).ConfigureAwait(false);
@@ -130,7 +131,7 @@ public static class TrainCommand
             }
             catch (CheckpointException error)
             {
-                await Console.Error.WriteLineAsync($"checkpoint rejected: {error.Message} Trying the one before it.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rejected, trying the checkpoint before it: {error.Message}").ConfigureAwait(false);
                 continue;
             }
 
@@ -174,7 +175,7 @@ public static class TrainCommand
             return 2;
         }
 
-        var (externalWorkers, host, bindHost, port, _, logLevel) = node;
+        var (externalWorkers, host, bindHost, port, _, logLevel, killAtStep) = node;
         var workerWait = TimeSpan.FromSeconds(node.WorkerWaitSeconds);
 
         TorchRuntime.EnsureLoaded();
@@ -203,7 +204,7 @@ public static class TrainCommand
         }
         else
         {
-            cluster.StartWorkers(config.Workers, logLevel);
+            cluster.StartWorkers(config.Workers, logLevel, killAtStep > 0 ? new Worker.FaultInjection(killAtStep, "kill") : null);
         }
 
         var progress = new ConsoleProgress(Console.Out, TimeSpan.FromSeconds(2));
@@ -225,7 +226,7 @@ public static class TrainCommand
     }
 
     /// <summary>Options of the coordinator node, from the command line or the environment.</summary>
-    private sealed record NodeArguments(bool ExternalWorkers, string Host, string? BindHost, int Port, double WorkerWaitSeconds, string LogLevel)
+    private sealed record NodeArguments(bool ExternalWorkers, string Host, string? BindHost, int Port, double WorkerWaitSeconds, string LogLevel, long KillAtStep = 0)
     {
         public List<string> Validate()
         {
@@ -234,6 +235,11 @@ public static class TrainCommand
             if (!(WorkerWaitSeconds > 0) || WorkerWaitSeconds > 86_400)
             {
                 errors.Add($"--worker-wait-timeout {WorkerWaitSeconds.ToString(CultureInfo.InvariantCulture)} is invalid; give a number of seconds above 0 and at most 86400.");
+            }
+
+            if (KillAtStep < 0 || (KillAtStep > 0 && ExternalWorkers))
+            {
+                errors.Add($"--kill-at-step {KillAtStep} is invalid; give a step number with embedded workers (without --external-workers), or 0.");
             }
 
             if (ExternalWorkers && Port == 0)

@@ -189,13 +189,16 @@ public sealed class RunOutput : IDisposable
     }
 
     /// <summary>
-    /// Writes <paramref name="data"/> to <c>checkpoints/{fileName}</c> atomically, then deletes the
+    /// Flushes the metrics rows, writes <paramref name="data"/> to <c>checkpoints/{fileName}</c> atomically, then deletes the
     /// oldest step and epoch checkpoints beyond the newest <paramref name="keep"/>; <c>final.ckpt</c> is never deleted.
     /// </summary>
     /// <returns>Full path of the written checkpoint.</returns>
     public string WriteCheckpoint(string fileName, CheckpointData data, int keep)
     {
         RequireFileName(fileName, nameof(fileName));
+
+        // A resumed run continues after the checkpoint's step, so metrics.csv must hold every row up to it first.
+        Flush();
         string path = Path.Combine(Directory, "checkpoints", fileName);
         Checkpoint.Write(path, data);
         foreach (var old in CheckpointCatalog.Rolling(Directory).Skip(keep))

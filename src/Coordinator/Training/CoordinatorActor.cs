@@ -85,9 +85,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(registration =>
         {
             Register(registration);
-            TryAssignRanks(graceOver: false);
+            TryAssignRanks();
         });
-        Receive<StartGraceOver>(_ => TryAssignRanks(graceOver: true));
+        Receive<StartGraceOver>(_ =>
+        {
+            _run!.StartGraceOver = true;
+            TryAssignRanks();
+        });
         Receive<WorkerWaitTimedOut>(_ => FailRun(
             $"only {_registered.Count} of {_run!.Config.EffectiveMinWorkers} workers registered within {_run.WorkerWaitTimeout.TotalSeconds:0} s; start more workers or lower --workers / --min-workers"));
         RunHandlers();
@@ -422,13 +426,17 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer("start-grace", StartGraceOver.Instance, StartGrace);
         }
 
-        TryAssignRanks(graceOver: false);
+        TryAssignRanks();
     }
 
-    private void TryAssignRanks(bool graceOver)
+    /// <summary>
+    /// Starts the run with --workers workers, or, once the start grace is over, with every
+    /// registered worker when there are at least --min-workers.
+    /// </summary>
+    private void TryAssignRanks()
     {
         var run = _run!;
-        var worldSize = graceOver && _registered.Count >= run.Config.EffectiveMinWorkers ? Math.Min(_registered.Count, run.Config.Workers) : run.Config.Workers;
+        var worldSize = run.StartGraceOver && _registered.Count >= run.Config.EffectiveMinWorkers ? Math.Min(_registered.Count, run.Config.Workers) : run.Config.Workers;
         var decision = RankAssignmentPolicy.Assign(_registered, worldSize);
         if (!decision.Ready)
         {
@@ -1046,6 +1054,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public HashSet<string> Lost { get; } = new(StringComparer.Ordinal);
         public IEnumerable<RegisteredWorker> AliveMembers => Members.Where(m => !Lost.Contains(m.Path));
         public int LastCompletedEpoch { get; set; }
+        public bool StartGraceOver { get; set; }
         public TrainingPosition Committed { get; set; } = new(0, 1, 0);
         public TrainingPosition GenerationStart { get; set; } = new(0, 1, 0);
         public Dictionary<int, string> JoinChecksums { get; } = [];

@@ -1,0 +1,71 @@
+using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Coordinator.Cli;
+using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Tests.Coordinator.Training;
+using DeepGen.Distributed.Training;
+
+namespace DeepGen.Distributed.Tests.Coordinator.Cli;
+
+/// <summary>Membership changes inside one epoch, with worker nodes that are actor systems of this process.</summary>
+public sealed class ElasticLocalClusterTests
+{
+    [Fact]
+    public async Task Worker_joins_in_the_middle_of_an_epoch()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+        // One epoch only, so the ring can grow only in the middle of it: 9,600 images / (2 × 16) = 300 steps.
+        var config = new TrainingConfig(Workers: 3, MinWorkers: 2, Epochs: 1, BatchSizePerWorker: 16, TrainLimit: 9600, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new RecordingObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(2, "WARNING");
+
+        var run = cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None);
+        for (var i = 0; i < 600 && observer.Steps.Count < 20; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        cluster.StartWorkers(1, "WARNING");
+        var outcome = await run.WaitAsync(TimeSpan.FromMinutes(4));
+
+        Assert.IsType<RunCompleted>(outcome);
+        var rows = MetricsRow.Read(runDirectory);
+        Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Step));
+        Assert.Equal(9600, rows.Sum(r => r.GlobalBatch));
+        Assert.Equal(2, rows[0].WorldSize);
+        Assert.Equal(3, rows[^1].WorldSize);
+        Assert.Contains(observer.Messages, m => m.Contains("grows from 2 at the next iteration boundary", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Lost_worker_above_the_minimum_does_not_stop_the_run()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var folder = new TemporaryDirectory();
+        var runDirectory = Path.Combine(folder.Path, "run");
+        // 4,800 images / (3 × 16) = 100 steps in epoch 1, then 150 per epoch with 2 workers.
+        var config = new TrainingConfig(Workers: 3, MinWorkers: 1, Epochs: 2, BatchSizePerWorker: 16, TrainLimit: 4800, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
+        var observer = new RecordingObserver();
+        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
+        cluster.StartWorkers(3, "WARNING");
+
+        var run = cluster.RunAsync(new StartRun(config, runDirectory, observer, TimeSpan.FromSeconds(60)), CancellationToken.None);
+        for (var i = 0; i < 600 && observer.Steps.Count < 20; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await cluster.WorkerSystems[2].Terminate();
+        var outcome = await run.WaitAsync(TimeSpan.FromMinutes(4));
+
+        Assert.IsType<RunCompleted>(outcome);
+        var rows = MetricsRow.Read(runDirectory);
+        Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Step));
+        Assert.All(rows.GroupBy(r => r.Epoch), epoch => Assert.Equal(4800, epoch.Sum(r => r.GlobalBatch)));
+        Assert.Equal(2, rows[^1].WorldSize);
+        Assert.Contains(observer.Messages, m => m.Contains("regrouping: rank", StringComparison.Ordinal));
+    }
+}
