@@ -283,6 +283,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
     private void LoseSlot(WorkerSlotLost lost)
     {
         var holder = _slots.Remove(lost.Slot);
+        _state.Slots = _slots.Capacity;
         Decide($"worker slot {lost.Slot} lost ({lost.Reason}); capacity is now {_slots.Capacity} slots");
         if (holder is not null && _running.ContainsKey(holder))
         {
