@@ -16,8 +16,8 @@ public sealed class RunSweep
 public sealed record SweepFinished(SweepResults Results);
 
 /// <summary>
-/// A worker slot is gone for good. The sweep shrinks its capacity; the trial that held the slot
-/// fails, because a data-parallel trial keeps its world size, and the other trials go on.
+/// A worker slot is gone for good, so the sweep shrinks its capacity. The trial that held the slot
+/// fails, because a data-parallel trial keeps its world size. The other trials go on.
 /// </summary>
 public sealed record WorkerSlotLost(int Slot, string Reason);
 

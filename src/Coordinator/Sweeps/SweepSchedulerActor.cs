@@ -238,7 +238,13 @@ public sealed class SweepSchedulerActor : ReceiveActor
         }
 
         record.Curve.Add(new MetricPoint(Now(), evaluation.Epoch, evaluation.Step, value));
-        var resource = _plan.Spec.Scheduler.Unit == ResourceUnit.Epochs ? (evaluation.EpochEnd ? evaluation.Epoch : 0) : evaluation.Step;
+        // Epoch rungs count only epoch-end evaluations; a mid-epoch snapshot reports resource 0.
+        long resource = evaluation.Step;
+        if (_plan.Spec.Scheduler.Unit == ResourceUnit.Epochs)
+        {
+            resource = evaluation.EpochEnd ? evaluation.Epoch : 0;
+        }
+
         foreach (var decision in resource > 0 ? _policy.Report(record.Id, resource, value) : [])
         {
             record.Rungs.Add(new RungResult(decision.Rung, decision.Value, decision.Continue));

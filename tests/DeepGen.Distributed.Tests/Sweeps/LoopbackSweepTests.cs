@@ -40,7 +40,7 @@ public sealed class LoopbackSweepTests
     }
 
     [Fact]
-    public async Task Four_trials_share_two_slots_and_survive_a_failure()
+    public async Task Sweep_survives_a_diverging_trial()
     {
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();

@@ -74,8 +74,8 @@ public sealed class SearchSpaceTests
         Assert.Equal([2, 3, 4, 5], trials.Select(t => t.Config.LatentSize).Distinct().Order());
         Assert.Equal(["adam", "sgd"], trials.Select(t => t.Config.Optimizer).Distinct().Order());
 
-        // Log scale: each of the four decades gets about a quarter of the draws (500 expected);
-        // a uniform draw would put about 90 % into the top decade.
+        // Log scale: each of the four decades gets about a quarter of the draws (500 expected).
+        // A uniform draw would put about 90 % into the top decade.
         var decades = trials.GroupBy(t => (int)Math.Floor(Math.Log10(t.Config.LearningRate))).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal([-5, -4, -3, -2], decades.Keys.Order());
         Assert.All(decades.Values, count => Assert.InRange(count, 400, 600));

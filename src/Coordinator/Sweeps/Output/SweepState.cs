@@ -20,7 +20,7 @@ public sealed record RungResult(long Rung, double Value, bool Continued);
 /// <param name="ElapsedSeconds">Sweep wall time when the evaluation arrived, summed over restarts.</param>
 public sealed record MetricPoint(double ElapsedSeconds, int Epoch, long Step, double Value);
 
-/// <summary>Everything the sweep knows about one trial; saved in the state file after every change.</summary>
+/// <summary>Record of one trial, saved in the state file after every change.</summary>
 public sealed class TrialRecord
 {
     public required string Id { get; init; }

@@ -8,7 +8,7 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Scheduling;
 /// Tuning", MLSys 2020) in its stopping form, the one Ray Tune's <c>AsyncHyperBandScheduler</c> uses:
 /// when a trial reaches a rung, its metric joins the values recorded at that rung so far, and the
 /// trial continues only when it ranks among the best ⌈n/η⌉ of those n values. Otherwise it is stopped
-/// at once. Decisions never wait for other trials, so the first trial at a rung always continues.
+/// at once. Decisions never wait for other trials, so the first trial at a rung continues (rank 1 of 1).
 /// </summary>
 /// <remarks>
 /// Rank: the number of other trials at the rung whose value is strictly better, so ties favour the
