@@ -7,6 +7,7 @@ var root = new RootCommand("DeepGen.Distributed: data-parallel training of gener
     DeepGen.Distributed.Coordinator.Benchmarks.BenchCommand.Create(),
     FidReferencesCommand.Create(),
     CamCommand.Create(),
+    DeepGen.Distributed.Coordinator.Sweeps.SweepCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

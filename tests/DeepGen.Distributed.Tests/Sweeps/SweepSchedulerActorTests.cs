@@ -1,0 +1,168 @@
+using DeepGen.Distributed.Coordinator.Sweeps;
+using DeepGen.Distributed.Coordinator.Sweeps.Output;
+
+namespace DeepGen.Distributed.Tests.Sweeps;
+
+/// <summary>The scheduler actor with a scripted runner: placement, ASHA verdicts, failures, lost slots and resume.</summary>
+public sealed class SweepSchedulerActorTests
+{
+    private static SweepPlan Plan(int trials, int epochs, string scheduler, int maxConcurrent = 0) => SweepPlan.Parse($"""
+        base:
+          model: vae
+          epochs: {epochs}
+          workers: 1
+        parameters:
+          seed:
+            grid: [{string.Join(", ", Enumerable.Range(1, trials))}]
+        objective:
+          metric: test_neg_elbo
+          mode: min
+        {(maxConcurrent > 0 ? $"budget: {{max_concurrent: {maxConcurrent}}}" : "")}
+        scheduler: {scheduler}
+        """);
+
+    private static Dictionary<string, double[]> Scripts(params double[][] values) =>
+        values.Select((v, i) => (Id: $"trial-{i:D3}", v)).ToDictionary(x => x.Id, x => x.v);
+
+    [Fact]
+    public async Task Asha_stops_trials_at_hand_computed_rungs()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+
+        // One slot, so trials run in id order. η = 2, rungs at epochs 1 and 2, complete at 3.
+        // Rung 1: t0 300 (1 of 1, keep 1) go; t1 310 (2 of 2, keep 1) stop; t2 290 (1 of 3, keep 2) go;
+        //         t3 295 (2 of 4, keep 2) go; t4 320 (5 of 5, keep 3) stop.
+        // Rung 2: t0 280 (1 of 1) go; t2 285 (2 of 2, keep 1) stop; t3 275 (1 of 3, keep 2) go.
+        var runner = new ScriptedTrialRunner(Scripts(
+            [300, 280, 270],
+            [310, 290, 260],
+            [290, 285, 250],
+            [295, 275, 255],
+            [320, 300, 200]));
+        await using var sweep = new SweepUnderTest(Plan(5, 3, "{type: asha, grace_period: 1, reduction_factor: 2}"), store, runner, slots: 1);
+
+        var results = (await sweep.Finished).Results;
+
+        Assert.Equal([1L, 2L], results.Rungs);
+        Assert.Equal(["completed", "stopped", "stopped", "completed", "stopped"], results.Trials.Select(t => t.Status));
+        Assert.Equal([1L, 2L, 1L, 1L, 2L, 1L, 2L, 1L], results.Trials.SelectMany(t => t.RungValues.Select(r => r.Rung)));
+        Assert.Contains("rung 1 epochs", results.Trials[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("ranks 2 of 2", results.Trials[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("ranks 5 of 5", results.Trials[4].Reason, StringComparison.Ordinal);
+        Assert.Equal("trial-003", results.BestTrialId);
+        Assert.Equal(255, results.BestMetric);
+        Assert.Equal(["trial-001", "trial-002", "trial-004"], runner.Cancelled.Order());
+        Assert.Equal(1, runner.MaxRunning);
+
+        var decisions = File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName));
+        Assert.Contains("trial-004 stopped: ASHA stopped it at rung 1 epochs", decisions, StringComparison.Ordinal);
+        var csv = File.ReadAllLines(Path.Combine(folder.Path, SweepStore.ResultsCsvFileName));
+        Assert.Equal("trial,status,seed,rung_1,rung_2,final_test_neg_elbo,best,reason,run_directory", csv[0]);
+        Assert.StartsWith("trial-003,completed,4,295,275,255,yes,", csv[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Failed_trials_are_never_best()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+
+        // trial-001 has the best first epoch, then diverges; trial-002 reports an infinite metric.
+        var runner = new ScriptedTrialRunner(Scripts(
+            [300, 290],
+            [100, double.NaN],
+            [double.PositiveInfinity, 1],
+            [310, 295]));
+        await using var sweep = new SweepUnderTest(Plan(4, 2, "{type: fifo}"), store, runner, slots: 2);
+
+        var results = (await sweep.Finished).Results;
+
+        Assert.Equal(["completed", "failed", "failed", "completed"], results.Trials.Select(t => t.Status));
+        Assert.Contains("NaN at step 20", results.Trials[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("test_neg_elbo is Infinity", results.Trials[2].Reason, StringComparison.Ordinal);
+        Assert.Equal("trial-000", results.BestTrialId);
+        Assert.Equal(2, runner.MaxRunning);
+    }
+
+    [Fact]
+    public async Task Concurrency_limit_caps_running_trials()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+        var runner = new ScriptedTrialRunner(Scripts([3, 2], [3, 2], [3, 2], [3, 2], [3, 1]));
+        await using var sweep = new SweepUnderTest(Plan(5, 2, "{type: fifo}", maxConcurrent: 2), store, runner, slots: 4);
+
+        var results = (await sweep.Finished).Results;
+
+        Assert.All(results.Trials, t => Assert.Equal("completed", t.Status));
+        Assert.Equal(2, runner.MaxRunning);
+        Assert.Equal("trial-004", results.BestTrialId);
+    }
+
+    [Fact]
+    public async Task Lost_slot_fails_only_its_trial()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+        var runner = new ScriptedTrialRunner(Scripts([5, 4, 3], [5, 4, 3], [5, 4, 3], [5, 4, 3], [5, 4, 3])) { EpochDelay = TimeSpan.FromMilliseconds(150) };
+        await using var sweep = new SweepUnderTest(Plan(5, 3, "{type: fifo}"), store, runner, slots: 3);
+        await sweep.WaitForStateAsync(s => s.Trials.Count(t => t.Status == TrialStatus.Running) == 3, TimeSpan.FromSeconds(20), "three running trials");
+
+        sweep.Scheduler.Tell(new WorkerSlotLost(1, "its node became unreachable"), Akka.Actor.ActorRefs.NoSender);
+        var results = (await sweep.Finished).Results;
+
+        Assert.Equal(["completed", "failed", "completed", "completed", "completed"], results.Trials.Select(t => t.Status));
+        Assert.Contains("worker slot 1 was lost (its node became unreachable)", results.Trials[1].Reason, StringComparison.Ordinal);
+        var state = store.LoadState()!;
+        Assert.Equal(2, state.Slots);
+        Assert.DoesNotContain(state.Trials.Skip(2), t => t.Slots.Contains(1));
+    }
+
+    [Fact]
+    public async Task Resume_continues_interrupted_trials()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+        double[][] scripts = [[9, 8, 7, 6], [9, 8, 7, 5], [9, 8, 7, 4], [9, 8, 7, 3], [9, 8, 7, 2]];
+        var plan = Plan(5, 4, "{type: fifo}");
+        var first = new ScriptedTrialRunner(Scripts(scripts)) { EpochDelay = TimeSpan.FromMilliseconds(100) };
+        await using (var sweep = new SweepUnderTest(plan, store, first, slots: 2))
+        {
+            // Kill once two trials are done and trial-002 has finished at least one epoch.
+            await sweep.WaitForStateAsync(
+                s => s.Trials.Count(t => t.Status == TrialStatus.Completed) >= 2 && s.Trials[2].Curve.Count >= 1 && s.Trials[2].Status == TrialStatus.Running,
+                TimeSpan.FromSeconds(30),
+                "two completed trials and trial-002 past its first epoch");
+            await sweep.KillAsync();
+        }
+
+        var killed = store.LoadState()!;
+        var interrupted = killed.Trials.Where(t => t.Status == TrialStatus.Running).Select(t => t.Id).ToList();
+        var kept = killed.Trials.Where(t => t.Status == TrialStatus.Completed).Select(t => t.Id).ToList();
+        Assert.Contains("trial-002", interrupted);
+
+        var second = new ScriptedTrialRunner(Scripts(scripts)) { EpochDelay = TimeSpan.FromMilliseconds(20) };
+        await using var resumed = new SweepUnderTest(plan, store, second, slots: 2);
+        var results = (await resumed.Finished).Results;
+
+        Assert.All(results.Trials, t => Assert.Equal("completed", t.Status));
+        Assert.All(interrupted, id => Assert.Contains($"resume {id}", second.Calls));
+        Assert.All(kept, id => Assert.DoesNotContain(second.Calls, c => c.EndsWith(id, StringComparison.Ordinal)));
+
+        // No trial trained an epoch twice: epochs rise strictly from 1 to 4. An epoch whose
+        // checkpoint was written just before the kill, but whose evaluation was not yet saved, is
+        // missing from the curve, because the resumed trial starts after it.
+        Assert.All(results.Trials, t => Assert.Equal(1, t.Curve[0].Epoch));
+        Assert.All(results.Trials, t => Assert.Equal(4, t.Curve[^1].Epoch));
+        Assert.All(results.Trials, t => Assert.True(t.Curve.Zip(t.Curve.Skip(1)).All(pair => pair.First.Epoch < pair.Second.Epoch), $"{t.Id} repeated an epoch: {string.Join(", ", t.Curve.Select(p => p.Epoch))}"));
+        Assert.Equal("trial-004", results.BestTrialId);
+        Assert.True(results.ElapsedSeconds >= killed.ElapsedSeconds);
+        Assert.Contains("sweep resumed", File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName)), StringComparison.Ordinal);
+    }
+}
