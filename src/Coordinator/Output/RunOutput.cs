@@ -287,12 +287,12 @@ public sealed class RunOutput : IDisposable
     private static void TruncateAfterStep(string path, int stepColumn, long step)
     {
         var lines = File.ReadAllLines(path);
-        var kept = lines.Take(1).Concat(lines.Skip(1).Where(line =>
+        var rowsToKeep = lines.Take(1).Concat(lines.Skip(1).Where(line =>
         {
             var fields = line.Split(',');
             return fields.Length > stepColumn && long.TryParse(fields[stepColumn], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rowStep) && rowStep <= step;
         }));
-        WriteAtomically(path, new UTF8Encoding(false).GetBytes(string.Join("\n", kept) + "\n"));
+        WriteAtomically(path, new UTF8Encoding(false).GetBytes(string.Join("\n", rowsToKeep) + "\n"));
     }
 
     private static StreamWriter OpenForAppend(string path) =>

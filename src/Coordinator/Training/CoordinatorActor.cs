@@ -16,16 +16,17 @@ namespace DeepGen.Distributed.Coordinator.Training;
 
 /// <summary>
 /// Drives data-parallel runs. An explicit state machine:
-/// idle → waiting for workers → joining (ring formation) → training → finishing (last evaluation) → idle,
-/// with two more states for elastic membership: regrouping (the ring stopped after a member was lost
-/// or a worker joined; survivors report where they are) and paused (fewer than --min-workers).
+/// idle → waiting for workers → joining (ring formation) → training → finishing (last evaluation) → idle.
+/// Two more states serve elastic membership. In regrouping, the ring has stopped because a member
+/// was lost or a worker joined, and survivors report their last step. In paused, fewer than
+/// --min-workers workers are left.
 /// </summary>
 /// <remarks>
 /// Each ring is a numbered generation. Losing a member aborts the generation's collective in flight;
 /// <see cref="RegroupPolicy"/> then picks the survivor with the most applied steps, and the next
 /// generation copies its state to every rank and trains the rest of the epoch's samples. A step
 /// is written to metrics.csv once every rank of its generation has reported it, or, at a regroup,
-/// when the chosen source has applied it; so metrics.csv holds each step exactly once.
+/// when the chosen source has applied it. So metrics.csv contains each step exactly once.
 /// </remarks>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
@@ -177,7 +178,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         TrainingHandlers();
     }
 
-    /// <summary>The ring of the current generation was told to stop; survivors report where they are.</summary>
+    /// <summary>The current generation's ring received a stop request, and survivors report their last step.</summary>
     private void Regrouping()
     {
         // Steps still finishing in the stopped generation count: they were applied on every rank that reports them.
@@ -836,8 +837,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private List<RegisteredWorker> FreeWorkers()
     {
         var run = _run;
-        var taken = new HashSet<string>((run?.AliveMembers ?? []).Select(m => m.Path).Concat(run?.Survivors.Select(s => s.Worker.Path) ?? []), StringComparer.Ordinal);
-        return _registered.Where(w => !taken.Contains(w.Path)).ToList();
+        var inRun = new HashSet<string>((run?.AliveMembers ?? []).Select(m => m.Path).Concat(run?.Survivors.Select(s => s.Worker.Path) ?? []), StringComparer.Ordinal);
+        return _registered.Where(w => !inRun.Contains(w.Path)).ToList();
     }
 
     private void OnEvaluated(SnapshotEvaluated evaluated)

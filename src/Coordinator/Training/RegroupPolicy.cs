@@ -2,7 +2,7 @@ using DeepGen.Distributed.Messages;
 
 namespace DeepGen.Distributed.Coordinator.Training;
 
-/// <summary>Where a run stands: the last step every replica of the next ring will have applied.</summary>
+/// <summary>Position of a run: the last step that every replica of the next ring will have applied.</summary>
 /// <param name="Step">Last applied step (0 before the first).</param>
 /// <param name="Epoch">Epoch that the next step belongs to.</param>
 /// <param name="Position">Samples of <paramref name="Epoch"/> already trained on.</param>
@@ -17,8 +17,8 @@ public sealed record RegroupDecision(RegisteredWorker? Source, TrainingPosition 
 /// <summary>
 /// Decides how a run continues after its ring stopped (a member was lost, or a worker joins).
 /// Every survivor reports the last step it applied. The survivor that applied the most steps and
-/// vouches for its state becomes the source: the ring all-reduce can finish on some ranks and not
-/// on others when a peer dies during it, so survivors may differ by one step, and the new ring
+/// vouches for its state becomes the source. Survivors may differ by one step, because the ring
+/// all-reduce can finish on some ranks and not on others when a peer dies during it. The new ring
 /// copies the source's weights and optimizer state to every rank. The run therefore continues
 /// after the source's last step, and no step is lost or applied twice.
 /// </summary>

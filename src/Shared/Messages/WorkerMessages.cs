@@ -56,13 +56,13 @@ public sealed record TrainEpoch(string RunId, int Epoch, long FirstStep, string?
 
 /// <summary>
 /// Close the ring of generation <paramref name="Generation"/> at once: a collective in flight fails
-/// and no later step starts. The worker answers with <see cref="RingStopped"/>.
+/// and no later step starts. The worker replies with <see cref="RingStopped"/>.
 /// </summary>
 public sealed record AbortRing(string RunId, int Generation, string Reason) : IClusterMessage;
 
 /// <summary>
 /// Stop training at the next iteration boundary that all ranks agree on (the request travels in
-/// the next all-reduce), so that workers can join. The worker answers with <see cref="RingStopped"/>.
+/// the next all-reduce), so that workers can join. The worker replies with <see cref="RingStopped"/>.
 /// </summary>
 public sealed record SuspendTraining(string RunId, int Generation, string Reason) : IClusterMessage;
 

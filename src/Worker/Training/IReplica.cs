@@ -51,7 +51,7 @@ public interface IReplica : IDisposable
 
     /// <summary>
     /// Control flag exchanged in the next step's first all-reduce. Set this rank's value before
-    /// <see cref="Step"/>; after it, the property holds the sum over all ranks.
+    /// <see cref="Step"/>; after it, the property contains the sum over all ranks.
     /// </summary>
     float Control { get; set; }
 }

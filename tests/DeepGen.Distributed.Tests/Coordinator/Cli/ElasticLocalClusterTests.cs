@@ -11,7 +11,7 @@ namespace DeepGen.Distributed.Tests.Coordinator.Cli;
 public sealed class ElasticLocalClusterTests
 {
     [Fact]
-    public async Task Worker_joins_in_the_middle_of_an_epoch()
+    public async Task Worker_joins_mid_epoch()
     {
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();
@@ -41,7 +41,7 @@ public sealed class ElasticLocalClusterTests
     }
 
     [Fact]
-    public async Task Lost_worker_above_the_minimum_does_not_stop_the_run()
+    public async Task Lost_worker_above_minimum_continues()
     {
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();

@@ -68,7 +68,7 @@ public sealed class LocalClusterTrainingTests
     }
 
     [Fact]
-    public async Task Lost_worker_below_min_workers_pauses_then_fails_naming_the_fix()
+    public async Task Lost_worker_below_minimum_pauses()
     {
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();

@@ -16,7 +16,7 @@ public sealed class ResumeTests
     private static readonly Lazy<byte[]> UninterruptedWeights = new(TrainUninterrupted);
 
     [Fact]
-    public void Killed_coordinator_resumes_and_ends_with_the_uninterrupted_weights()
+    public void Resumed_run_matches_uninterrupted()
     {
         using var folder = new TemporaryDirectory();
         var run = Path.Combine(folder.Path, "run");
@@ -35,7 +35,7 @@ public sealed class ResumeTests
     }
 
     [Fact]
-    public void Corrupt_newest_checkpoint_is_rejected_and_the_previous_one_is_used()
+    public void Corrupt_checkpoint_falls_back()
     {
         using var folder = new TemporaryDirectory();
         var run = Path.Combine(folder.Path, "run");
@@ -57,7 +57,7 @@ public sealed class ResumeTests
     }
 
     [Fact]
-    public void Truncated_checkpoints_are_all_rejected_and_nothing_is_trained()
+    public void Truncated_checkpoints_all_rejected()
     {
         using var folder = new TemporaryDirectory();
         var run = Path.Combine(folder.Path, "run");
@@ -81,7 +81,7 @@ public sealed class ResumeTests
     }
 
     [Fact]
-    public void Resume_of_a_folder_without_checkpoints_names_the_fix()
+    public void Resume_without_checkpoints_fails()
     {
         using var folder = new TemporaryDirectory();
 

@@ -40,7 +40,7 @@ public sealed class TrainingStateCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void Oldest_checkpoints_beyond_the_kept_count_are_deleted_but_final_stays()
+    public void Old_checkpoints_are_pruned()
     {
         var run = folder.File("run");
         using (var output = RunOutput.Create(run, Config))
@@ -84,7 +84,7 @@ public sealed class TrainingStateCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void Resume_of_a_folder_that_is_not_a_run_names_the_missing_file()
+    public void Resume_of_non_run_folder_fails()
     {
         var error = Assert.Throws<InvalidOperationException>(() => RunOutput.Resume(folder.File("empty"), 3));
 

@@ -9,7 +9,7 @@ public sealed class RegroupPolicyTests
     private static readonly TrainingPosition GenerationStart = new(100, 3, 1280);
 
     [Fact]
-    public void Survivor_with_the_most_applied_steps_is_the_source()
+    public void Most_advanced_survivor_is_source()
     {
         // Rank 1 finished the all-reduce of step 120 before the peer died; rank 2 did not.
         var survivors = new[] { Stopped("w1", rank: 1, step: 120, position: 2560), Stopped("w2", rank: 2, step: 119, position: 2496) };
@@ -24,7 +24,7 @@ public sealed class RegroupPolicyTests
     }
 
     [Fact]
-    public void Replica_that_cannot_vouch_for_its_state_is_never_the_source()
+    public void Inconsistent_replica_never_source()
     {
         var survivors = new[] { Stopped("w0", rank: 0, step: 121, position: 2624, consistent: false), Stopped("w2", rank: 2, step: 120, position: 2560) };
 
@@ -36,7 +36,7 @@ public sealed class RegroupPolicyTests
     }
 
     [Fact]
-    public void Member_without_a_step_in_the_generation_stands_at_its_start()
+    public void Idle_member_is_at_generation_start()
     {
         var survivors = new[] { Stopped("w0", rank: 0, step: -1, position: 0) };
 
@@ -46,7 +46,7 @@ public sealed class RegroupPolicyTests
     }
 
     [Fact]
-    public void Free_workers_join_up_to_the_world_size_after_the_survivors()
+    public void Free_workers_fill_world_size()
     {
         var survivors = new[] { Stopped("w3", rank: 1, step: 120, position: 2560), Stopped("w1", rank: 0, step: 120, position: 2560) };
 

@@ -28,7 +28,7 @@ public sealed class DistributedSamplerPositionTests
     }
 
     [Fact]
-    public void World_size_changing_mid_epoch_still_uses_every_sample_once()
+    public void Changing_world_uses_samples_once()
     {
         const int n = 1001;
         var sampler = new DistributedSampler(n, 3, seed: 4);

@@ -38,7 +38,7 @@ public sealed class OptimizerStateTests
     }
 
     [Fact]
-    public void State_of_another_shape_is_rejected_with_both_lengths()
+    public void Mismatched_state_is_rejected()
     {
         TorchRuntime.EnsureLoaded();
         using var small = nn.Linear(3, 2);
