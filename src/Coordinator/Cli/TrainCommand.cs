@@ -48,7 +48,7 @@ public static class TrainCommand
         var minWorkers = new Option<int>("--min-workers") { Description = "Smallest world size to train with: the run starts with this many workers and pauses when fewer remain (0 = --workers)." }.FromEnvironment(0);
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every N steps (0 = at epoch ends only)." }.FromEnvironment(defaults.CheckpointEverySteps);
         var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Step and epoch checkpoints to keep; older ones are deleted (final.ckpt is always kept)." }.FromEnvironment(defaults.KeepCheckpoints);
-        var killAtStep = new Option<long>("--kill-at-step") { Description = "Recovery drill: SIGKILL this process, coordinator and embedded workers, just before this step (0 = never); then continue with --resume." };
+        var killAtStep = new Option<long>("--kill-at-step") { Description = "Recovery drill: SIGKILL this process, coordinator and embedded workers, once this step is in metrics.csv (0 = never); then continue with --resume." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its newest valid checkpoint, with that checkpoint's settings (model options given here are ignored)." };
         var external = new Option<bool>("--external-workers") { Description = "Start no workers in this process; wait for deepgen-worker processes to join." }.FromEnvironment(false);
         var host = new Option<string>("--host") { Description = "Address the coordinator node advertises, and binds unless --bind-host is given; workers use it in their seed-node address." }.FromEnvironment("127.0.0.1");
@@ -204,10 +204,15 @@ public static class TrainCommand
         }
         else
         {
-            cluster.StartWorkers(config.Workers, logLevel, killAtStep > 0 ? new Worker.FaultInjection(killAtStep, "kill") : null);
+            cluster.StartWorkers(config.Workers, logLevel);
         }
 
-        var progress = new ConsoleProgress(Console.Out, TimeSpan.FromSeconds(2));
+        IRunObserver progress = new ConsoleProgress(Console.Out, TimeSpan.FromSeconds(2));
+        if (killAtStep > 0)
+        {
+            progress = new KillDrill(progress, killAtStep);
+        }
+
         var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, progress, workerWait, resume), cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
@@ -223,6 +228,31 @@ public static class TrainCommand
                 await Console.Error.WriteLineAsync($"unexpected reply from the coordinator: {outcome}").ConfigureAwait(false);
                 return 1;
         }
+    }
+
+    /// <summary>
+    /// Recovery drill: kills this process with SIGKILL once step <paramref name="step"/> is in
+    /// metrics.csv. The checkpoints of earlier steps are on disk by then, because the coordinator
+    /// writes a step checkpoint as soon as its step is committed and its state has arrived.
+    /// </summary>
+    private sealed class KillDrill(IRunObserver inner, long step) : IRunObserver
+    {
+        public void RunStarted(string runId, TrainingConfig config, int stepsPerEpoch) => inner.RunStarted(runId, config, stepsPerEpoch);
+
+        public void StepCompleted(StepCompleted report, double samplesPerSecond)
+        {
+            inner.StepCompleted(report, samplesPerSecond);
+            if (report.Step >= step)
+            {
+                Console.WriteLine($"kill drill: SIGKILL after step {report.Step}");
+                Console.Out.Flush();
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+            }
+        }
+
+        public void EpochEvaluated(EpochEvaluation evaluation) => inner.EpochEvaluated(evaluation);
+
+        public void Log(string message) => inner.Log(message);
     }
 
     /// <summary>Options of the coordinator node, from the command line or the environment.</summary>

@@ -86,7 +86,7 @@ public sealed class DeployManifestTests
     }
 
     [Theory]
-    [InlineData("runtime:10.0-noble", "runtime:10.0-bookworm-slim", "base image mcr.microsoft.com/dotnet/runtime:10.0-bookworm-slim is not a .NET 10 image on Ubuntu 24.04")]
+    [InlineData("aspnet:10.0-noble", "aspnet:10.0-bookworm-slim", "base image mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim is not a .NET 10 image on Ubuntu 24.04")]
     [InlineData("sdk:10.0-noble", "sdk:9.0-noble", "base image mcr.microsoft.com/dotnet/sdk:9.0-noble is not a .NET 10 image")]
     [InlineData("ENTRYPOINT [\"/app/docker-entrypoint.sh\"]", "ENTRYPOINT [\"/app/start.sh\"]", "ENTRYPOINT /app/start.sh is not copied into the final stage")]
     [InlineData("EXPOSE 4053 4054", "EXPOSE 4053", "port 4054, which the deployment files use, is not in EXPOSE")]

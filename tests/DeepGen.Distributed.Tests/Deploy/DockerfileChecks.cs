@@ -54,9 +54,9 @@ internal static partial class DockerfileChecks
             problems.Add($"Dockerfile: no build stage on {ImagePrefix}sdk.");
         }
 
-        if (!images[^1].StartsWith(ImagePrefix + "runtime:", StringComparison.Ordinal))
+        if (!images[^1].StartsWith(ImagePrefix + "aspnet:", StringComparison.Ordinal))
         {
-            problems.Add($"Dockerfile: the final stage is {images[^1]}; expected {ImagePrefix}runtime, which has no SDK.");
+            problems.Add($"Dockerfile: the final stage is {images[^1]}; expected {ImagePrefix}aspnet: the ASP.NET Core runtime that both programs use, without the SDK.");
         }
 
         var finalStage = instructions.Skip(lastFrom + 1).ToList();
