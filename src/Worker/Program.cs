@@ -22,8 +22,11 @@ var dataPlanePort = new Option<int>("--data-plane-port") { Description = "TCP po
 var workerId = new Option<string>("--worker-id") { Description = "Name of this worker in logs. Environment: DEEPGEN_WORKER_ID.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_WORKER_ID") ?? $"{Dns.GetHostName()}-{Environment.ProcessId}" };
 var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads. Environment: DEEPGEN_THREADS.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_THREADS", 1) };
 var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR.", DefaultValueFactory = _ => "INFO" };
+var metricsPort = new Option<int>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics, HOST being --host (0 = no endpoint). Environment: DEEPGEN_METRICS_PORT.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_METRICS_PORT", 0) };
+var telemetryConsole = new Option<bool>("--telemetry-console") { Description = "Print spans and metrics to standard output, for debugging." };
+var traceEvery = new Option<int>("--trace-every") { Description = "Trace one training step in N (1 = every step); give every node the same value. Environment: DEEPGEN_TRACE_EVERY.", DefaultValueFactory = _ => IntFromEnvironment("DEEPGEN_TRACE_EVERY", 1) };
 
-var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, port, dataPlanePort, workerId, threads, logLevel };
+var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, port, dataPlanePort, workerId, threads, logLevel, metricsPort, telemetryConsole, traceEvery };
 root.SetAction(async (result, cancellationToken) =>
 {
     var seeds = result.GetValue(seedNodes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -34,12 +37,21 @@ root.SetAction(async (result, cancellationToken) =>
     }
 
     var bindHost = result.GetValue(host)!;
+    var telemetryOptions = new TelemetryOptions("deepgen-worker")
+    {
+        PrometheusPort = result.GetValue(metricsPort),
+        PrometheusHost = bindHost,
+        Console = result.GetValue(telemetryConsole),
+        TraceEverySteps = result.GetValue(traceEvery),
+        InstanceId = result.GetValue(workerId),
+    };
     var errors = seeds.Select(NodeOptions.CheckSeedNode)
         .Append(NodeOptions.CheckHost("--host", bindHost))
         .Append(NodeOptions.CheckPort("--port", result.GetValue(port)))
         .Append(NodeOptions.CheckPort("--data-plane-port", result.GetValue(dataPlanePort)))
         .Append(NodeOptions.CheckLogLevel(result.GetValue(logLevel)!))
         .Append(result.GetValue(threads) is < 1 or > 256 ? $"--threads {result.GetValue(threads)} is invalid; it must be from 1 to 256." : null)
+        .Concat(telemetryOptions.Validate())
         .OfType<string>()
         .ToList();
     if (errors.Count > 0)
@@ -55,12 +67,12 @@ root.SetAction(async (result, cancellationToken) =>
     TorchRuntime.EnsureLoaded();
     torch.set_num_threads(result.GetValue(threads));
     Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s)");
-    using var telemetry = TelemetryExport.StartIfConfigured("deepgen-worker");
-
+    IDisposable? telemetry;
     DataPlaneListener listener;
     ActorSystem system;
     try
     {
+        telemetry = TelemetryExport.Start(telemetryOptions);
         listener = new DataPlaneListener(NodeOptions.BindAddress(bindHost), result.GetValue(dataPlanePort), bindHost);
         system = NodeOptions.StartNode(new ClusterSettings(ClusterRoles.Worker, bindHost, result.GetValue(port), seeds, result.GetValue(logLevel)!), "--port");
     }
@@ -70,6 +82,7 @@ root.SetAction(async (result, cancellationToken) =>
         return 1;
     }
 
+    using var ownedTelemetry = telemetry;
     using var ownedListener = listener;
     var options = new WorkerOptions(result.GetValue(workerId)!, Dns.GetHostName(), listener, "cpu", ExitWhenCoordinatorLeaves: true);
     system.ActorOf(WorkerActor.Props(options), ClusterRoles.WorkerActorName);

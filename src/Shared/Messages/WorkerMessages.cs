@@ -35,6 +35,7 @@ public sealed record JoinRun(
 public sealed record RunJoined(string RunId, int Rank, string ParameterChecksum) : IClusterMessage;
 
 /// <summary>Train one epoch; every rank runs the same number of steps.</summary>
+/// <param name="TraceParent">W3C <c>traceparent</c> of the coordinator's epoch span, the parent of every rank's step spans; null when the coordinator does not trace.</param>
 public sealed record TrainEpoch(string RunId, int Epoch, long FirstStep, string? TraceParent) : IClusterMessage;
 
 /// <summary>
@@ -47,6 +48,7 @@ public sealed record TrainEpoch(string RunId, int Epoch, long FirstStep, string?
 /// <param name="Samples">Images in the global batch of this step.</param>
 /// <param name="StepSeconds">Wall time of the step on this rank.</param>
 /// <param name="AllReduceSeconds">Part of <paramref name="StepSeconds"/> spent in the gradient all-reduce.</param>
+/// <param name="PhaseSeconds">Seconds in each phase of the step, indexed by <see cref="Telemetry.StepPhase"/>; null from replicas that do not time phases.</param>
 public sealed record StepCompleted(
     string RunId,
     int Rank,
@@ -56,7 +58,8 @@ public sealed record StepCompleted(
     IReadOnlyList<double> Terms,
     int Samples,
     double StepSeconds,
-    double AllReduceSeconds) : IClusterMessage;
+    double AllReduceSeconds,
+    IReadOnlyList<double>? PhaseSeconds = null) : IClusterMessage;
 
 /// <summary>Rank 0's weights after <paramref name="Step"/>, sent every <c>--eval-every</c> steps for evaluation while training goes on.</summary>
 public sealed record WeightsSnapshot(string RunId, int Epoch, long Step, byte[] Weights) : IClusterMessage;

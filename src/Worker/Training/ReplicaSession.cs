@@ -2,6 +2,7 @@ using Akka.Actor;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Training;
 
 namespace DeepGen.Distributed.Worker.Training;
@@ -64,16 +65,18 @@ public sealed class ReplicaSession : IDisposable
         var batchSize = _run.Config.BatchSizePerWorker;
         var steps = _sampler.StepsPerEpoch(batchSize);
         var checksumEvery = _run.Config.ChecksumEverySteps;
+        var epochSpan = IterationTrace.ParseParent(command.TraceParent);
         for (var s = 0; s < steps; s++)
         {
             var step = command.FirstStep + s;
+            using var stepSpan = IterationTrace.StartStep(epochSpan, _run.RunId, _run.Rank, step);
             var batch = _sampler.Batch(command.Epoch, _run.Rank, s, batchSize);
             var globalBatch = _sampler.GlobalBatchSize(s, batchSize);
             _trainer.SetLearningRateScale(LearningRateSchedule.Scale(_run.Config.LearningRateSchedule, step, (long)steps * _run.Config.Epochs));
             var metrics = _trainer.Step(_data, batch, step, _run.Rank, _run.Peers.Count, globalBatch, _ring);
             _coordinator.Tell(new StepCompleted(
                 _run.RunId, _run.Rank, step, command.Epoch, metrics.Loss, metrics.Terms,
-                metrics.Samples, metrics.StepSeconds, metrics.AllReduceSeconds));
+                metrics.Samples, metrics.StepSeconds, metrics.AllReduceSeconds, metrics.PhaseSeconds));
             if (_run.Rank == 0 && _run.Config.EvaluateEverySteps > 0 && step % _run.Config.EvaluateEverySteps == 0 && s < steps - 1)
             {
                 _coordinator.Tell(new WeightsSnapshot(_run.RunId, command.Epoch, step, _trainer.Weights()));
