@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Cluster;
@@ -27,6 +26,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<RegisteredWorker> _registered = [];
     private readonly Dictionary<string, IActorRef> _workerRefs = new(StringComparer.Ordinal);
+    private readonly RunTrace _trace = new();
     private RunState? _run;
 
     public CoordinatorActor()
@@ -250,6 +250,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _log.Info("Run {RunId} accepted: {Workers} workers × batch {Batch}, {Epochs} epochs of {Steps} steps on {Images} images",
             runId, start.Config.Workers, start.Config.BatchSizePerWorker, start.Config.Epochs, _run.StepsPerEpoch, train.Count);
         _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
+        _trace.StartRun(runId, start.Config.Model, start.Config.Workers);
         start.Observer.RunStarted(runId, start.Config, _run.StepsPerEpoch);
         Become(WaitingForWorkers);
         Timers.StartSingleTimer("worker-wait", WorkerWaitTimedOut.Instance, start.WorkerWaitTimeout);
@@ -269,11 +270,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Timers.Cancel("worker-wait");
         _run.Ranks = decision.Ranks;
         _log.Info("Run {RunId}: ranks assigned: {Reason}", _run.RunId, decision.Reason);
+        _run.Observer.RanksAssigned(decision.Ranks.Select((w, rank) => new RankedWorker(rank, w.Registration.WorkerId, w.Registration.Host)).ToList());
+        _trace.AddEvent("ranks_assigned", ("deepgen.workers", string.Join(",", decision.Ranks.Select(w => w.Registration.WorkerId))));
 
         var initialWeights = _run.InitialWeights;
         var secret = RandomNumberGenerator.GetBytes(32);
         var peers = decision.Ranks.Select(w => w.Registration.DataPlane).ToList();
-        var traceParent = Activity.Current?.Id;
+        var traceParent = _trace.RunTraceParent;
         for (var rank = 0; rank < decision.Ranks.Count; rank++)
         {
             _workerRefs[decision.Ranks[rank].Path].Tell(new JoinRun(_run.RunId, rank, _run.Config, peers, secret, initialWeights, traceParent));
@@ -290,9 +293,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.EpochReports.Clear();
         var firstStep = (long)(epoch - 1) * run.StepsPerEpoch + 1;
         _log.Info("Run {RunId}: starting epoch {Epoch}/{Epochs} at step {Step}", run.RunId, epoch, run.Config.Epochs, firstStep);
+        var traceParent = _trace.StartEpoch(epoch, firstStep);
         foreach (var worker in run.Ranks)
         {
-            _workerRefs[worker.Path].Tell(new TrainEpoch(run.RunId, epoch, firstStep, null));
+            _workerRefs[worker.Path].Tell(new TrainEpoch(run.RunId, epoch, firstStep, traceParent));
         }
 
         Become(TrainingEpochs);
@@ -306,6 +310,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         var run = _run!;
+        run.Observer.RankStepCompleted(step);
         if (step.Rank != 0)
         {
             _log.Debug("Run {RunId}: rank {Rank} finished step {Step} in {Seconds:F4} s", run.RunId, step.Rank, step.Step, step.StepSeconds);
@@ -388,6 +393,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.LastWeights = weights;
         var epochCheckpoint = run.Output.WriteCheckpoint($"epoch-{report.Epoch:000}.ckpt", run.Config, report.Epoch, report.LastStep, weights);
         _log.Info("Run {RunId}: checkpoint {Path} written after epoch {Epoch}", run.RunId, epochCheckpoint, report.Epoch);
+        run.Observer.CheckpointWritten(epochCheckpoint, report.Epoch, report.LastStep);
+        _trace.AddEvent("checkpoint_written", ("deepgen.path", epochCheckpoint), ("deepgen.step", report.LastStep));
         run.Evaluator.Tell(new EvaluateSnapshot(report.Epoch, report.LastStep, weights, EpochEnd: true));
         run.CamReporter?.Tell(new ReportCam(report.Epoch, report.LastStep, weights));
         if (report.Epoch < run.Config.Epochs)
@@ -400,6 +407,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var checkpoint = run.Output.WriteCheckpoint("final.ckpt", run.Config, report.Epoch, report.LastStep, weights);
         _log.Info("Run {RunId}: all {Epochs} epochs trained ({Steps} steps); final checkpoint {Path}; waiting for the last evaluation", run.RunId, run.Config.Epochs, report.LastStep, checkpoint);
         run.Observer.Log($"checkpoint written: {checkpoint}");
+        run.Observer.CheckpointWritten(checkpoint, report.Epoch, report.LastStep);
         LeaveAll("training finished");
         Become(Finishing);
         Timers.StartSingleTimer("final-evaluation", FinalEvaluationTimedOut.Instance, FinalEvaluationTimeout);
@@ -472,6 +480,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void CompleteRun()
     {
         Timers.Cancel("final-evaluation");
+        _trace.End();
         var run = _run!;
         run.Output.Dispose();
         run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.LastStep, run.LastEvaluation));
@@ -540,6 +549,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         _log.Info("Worker {WorkerId} removed because {Reason}", _registered[index].Registration.WorkerId, reason);
+        _trace.AddEvent("worker_removed", ("deepgen.worker_id", _registered[index].Registration.WorkerId), ("deepgen.reason", reason));
         _registered.RemoveAt(index);
         if (_workerRefs.Remove(path, out var actor))
         {
@@ -551,6 +561,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         var run = _run!;
         _log.Error("Run {RunId} failed: {Reason}", run.RunId, reason);
+        _trace.End(reason);
         LeaveAll($"run failed: {reason}");
         Timers.CancelAll();
         run.Output.Dispose();
