@@ -7,20 +7,21 @@ internal static class HeadlessChromium
 
     /// <summary>
     /// Loads <paramref name="url"/>, lets its scripts run for <paramref name="virtualTimeMs"/> of
-    /// virtual time, and returns the serialised DOM.
+    /// virtual time (0 = until the load event only), and returns the serialised DOM.
     /// </summary>
     /// <param name="scratch">Folder for the browser profile.</param>
     public static string DumpDom(string url, string scratch, int virtualTimeMs = 3000)
     {
-        var (exitCode, output) = Run(scratch, [$"--virtual-time-budget={virtualTimeMs}", "--dump-dom", url]);
+        string[] budget = virtualTimeMs > 0 ? [$"--virtual-time-budget={virtualTimeMs}"] : [];
+        var (exitCode, output) = Run(scratch, [.. budget, "--dump-dom", url]);
         Assert.True(exitCode == 0, output);
         return output;
     }
 
-    /// <summary>Loads <paramref name="url"/> and saves a PNG screenshot of the window to <paramref name="path"/>.</summary>
-    public static void Screenshot(string url, string path, string scratch, int width = 1400, int height = 1500, int virtualTimeMs = 3000)
+    /// <summary>Loads <paramref name="url"/> and saves a PNG screenshot of the window to <paramref name="path"/> after the load event.</summary>
+    public static void Screenshot(string url, string path, string scratch, int width = 1400, int height = 1500)
     {
-        var (exitCode, output) = Run(scratch, [$"--window-size={width},{height}", "--hide-scrollbars", $"--virtual-time-budget={virtualTimeMs}", $"--screenshot={path}", url]);
+        var (exitCode, output) = Run(scratch, [$"--window-size={width},{height}", "--hide-scrollbars", $"--screenshot={path}", url]);
         Assert.True(exitCode == 0 && File.Exists(path), $"no screenshot at {path}:\n{output}");
     }
 

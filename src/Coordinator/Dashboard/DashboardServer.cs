@@ -38,7 +38,7 @@ public sealed class DashboardServer : IAsyncDisposable
         }
 
         var content = Path.Combine(AppContext.BaseDirectory, "dashboard");
-        if (!File.Exists(Path.Combine(content, "lib", "chart.umd.min.js")))
+        if (!File.Exists(Path.Combine(content, "lib", "chart.umd.min.js")) || !File.Exists(Path.Combine(content, "run.html")))
         {
             throw new InvalidOperationException($"The run page's files are missing from {content}; rebuild the coordinator (the build installs Chart.js with npm ci).");
         }

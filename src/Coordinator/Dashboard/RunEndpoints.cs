@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
@@ -13,6 +14,8 @@ namespace DeepGen.Distributed.Coordinator.Dashboard;
 public static class RunEndpoints
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     /// <summary>Top folders of a run that the page may load files from; checkpoints and CSVs stay private.</summary>
     private static readonly string[] ServedFolders = ["images", "cam"];
@@ -33,9 +36,21 @@ public static class RunEndpoints
             return Results.Ok(run.Details(afterStep));
         });
 
-        app.MapGet("/runs/{id}", (string id) => board.Find(id) is null
-            ? Results.NotFound($"No run {id} on this coordinator.")
-            : Results.File(Path.Combine(AppContext.BaseDirectory, "dashboard", "run.html"), "text/html; charset=utf-8"));
+        app.MapGet("/runs/{id}", async (string id) =>
+        {
+            var run = board.Find(id);
+            if (run is null)
+            {
+                return Results.NotFound($"No run {id} on this coordinator.");
+            }
+
+            // The page starts with the run's current state embedded, then polls for changes.
+            // System.Text.Json escapes '<', '>' and '&', so the JSON cannot close the script element.
+            var page = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "dashboard", "run.html")).ConfigureAwait(false);
+            var state = JsonSerializer.Serialize(run.Details(0), JsonOptions);
+            page = page.Replace("<!-- initial-data -->", $"<script id=\"initial-data\" type=\"application/json\">{state}</script>", StringComparison.Ordinal);
+            return Results.Content(page, "text/html; charset=utf-8");
+        });
 
         app.MapGet("/runs/{id}/files/{**path}", (string id, string path) =>
         {

@@ -159,8 +159,21 @@ charts.throughput = lineChart("chart-throughput");
 charts.phases = lineChart("chart-phases", true);
 charts.ranks = lineChart("chart-ranks");
 
+// The server embeds the run's state in the page, so the first view needs no request.
+const initialData = document.getElementById("initial-data");
+if (initialData) {
+  render(JSON.parse(initialData.textContent));
+}
+
+// ?polls=N stops after N updates, so that a headless browser with a virtual-time budget can
+// take a snapshot of the page instead of waiting on the endless polling.
+const pollLimit = Number(new URLSearchParams(location.search).get("polls")) || Infinity;
+let polls = 0;
 poll(
   () => `/api/runs/${encodeURIComponent(runId)}?after=${Math.max(0, lastStep - stepOverlap)}`,
   1000,
-  render,
-  () => finished);
+  run => {
+    polls++;
+    render(run);
+  },
+  () => finished || polls >= pollLimit);
