@@ -22,7 +22,8 @@ internal static class HeadlessChromium
     public static void Screenshot(string url, string path, string scratch, int width = 1400, int height = 1500)
     {
         var (exitCode, output) = Run(scratch, [$"--window-size={width},{height}", "--hide-scrollbars", $"--screenshot={path}", url]);
-        Assert.True(exitCode == 0 && File.Exists(path), $"no screenshot at {path}:\n{output}");
+        Assert.True(exitCode == 0, output);
+        Assert.True(File.Exists(path), $"no screenshot at {path}:\n{output}");
     }
 
     private static (int ExitCode, string Output) Run(string scratch, IEnumerable<string> arguments)

@@ -82,7 +82,7 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     /// <summary>
     /// Runs an instant query until it returns at least one series, for at most <paramref name="timeout"/>,
-    /// and returns the <c>data.result</c> array of the last answer.
+    /// and returns the <c>data.result</c> array of the last response.
     /// </summary>
     public async Task<JsonElement> QueryUntilPresentAsync(string promQl, TimeSpan timeout)
     {
