@@ -326,12 +326,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.LastStep = step.Step;
         var samplesPerSecond = step.StepSeconds > 0 ? step.Samples / step.StepSeconds : 0;
         run.Output.AppendStep(step.Step, step.Epoch, step.Loss, step.Terms, samplesPerSecond, step.StepSeconds, step.AllReduceSeconds);
-        DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"));
+        var runTag = new KeyValuePair<string, object?>(DeepGenTelemetry.RunIdTag, run.RunId);
+        DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"), runTag);
         for (var t = 0; t < step.Terms.Count && t < run.Config.Family.StepTerms.Count; t++)
         {
-            DeepGenTelemetry.Loss.Record(step.Terms[t], new KeyValuePair<string, object?>("term", run.Config.Family.StepTerms[t]));
+            DeepGenTelemetry.Loss.Record(step.Terms[t], new KeyValuePair<string, object?>("term", run.Config.Family.StepTerms[t]), runTag);
         }
-        DeepGenTelemetry.Throughput.Record(samplesPerSecond);
+        DeepGenTelemetry.Throughput.Record(samplesPerSecond, runTag);
         run.Observer.StepCompleted(step, samplesPerSecond);
     }
 
@@ -425,7 +426,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.Output.AppendEvaluation(e.Epoch, e.Step, e.Values);
         for (var m = 0; m < e.Names.Count; m++)
         {
-            DeepGenTelemetry.Evaluation.Record(e.Values[m], new KeyValuePair<string, object?>("metric", e.Names[m]));
+            DeepGenTelemetry.Evaluation.Record(e.Values[m], new KeyValuePair<string, object?>("metric", e.Names[m]), new KeyValuePair<string, object?>(DeepGenTelemetry.RunIdTag, run.RunId));
         }
 
         var summary = string.Join(", ", e.Names.Zip(e.Values, (name, value) => $"{name} {value:G6}"));

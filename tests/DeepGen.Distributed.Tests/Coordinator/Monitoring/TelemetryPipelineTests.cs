@@ -44,12 +44,14 @@ public sealed partial class TelemetryPipelineTests(TelemetryRunFixture run) : IC
     [Fact]
     public async Task Prometheus_returns_loss_series()
     {
-        var loss = await run.Prometheus.QueryUntilPresentAsync("deepgen_train_loss_nat{term=\"loss\"}", TimeSpan.FromSeconds(30));
+        // Other tests train meanwhile in this process, so every query selects this run.
+        var selector = $"{{term=\"loss\",run_id=\"{run.Run.RunId}\"}}";
+        var loss = await run.Prometheus.QueryUntilPresentAsync("deepgen_train_loss_nat" + selector, TimeSpan.FromSeconds(30));
         var series = Assert.Single(loss.EnumerateArray());
         Assert.InRange(PrometheusServer.Value(series), 50, 600);
 
         // The series is stored in Prometheus's database, not only in the latest scrape.
-        var samples = await run.Prometheus.QueryUntilPresentAsync("count_over_time(deepgen_train_loss_nat{term=\"loss\"}[5m])", TimeSpan.FromSeconds(10));
+        var samples = await run.Prometheus.QueryUntilPresentAsync($"count_over_time(deepgen_train_loss_nat{selector}[5m])", TimeSpan.FromSeconds(10));
         Assert.True(PrometheusServer.Value(samples[0]) >= 1);
 
         var workers = await run.Prometheus.QueryUntilPresentAsync($"deepgen_worker_step_duration_seconds{{run_id=\"{run.Run.RunId}\"}}", TimeSpan.FromSeconds(10));
