@@ -7,20 +7,28 @@ cd "$root"
 
 scripts/ensure-prerequisites.sh || exit 1
 
-# The report pages are checked in headless Chromium (Debian package chromium).
-if [ ! -x /usr/bin/chromium ]; then
-  install_cmd=(apt-get install -y -q chromium)
+# The report and run pages are checked in headless Chromium (Debian package chromium), and the
+# metrics endpoint is scraped by a real Prometheus server (Debian package prometheus) that the
+# tests start on loopback with their own configuration.
+install_package() {
+  local binary="$1" package="$2" purpose="$3"
+  shift 3
+  [ -x "$binary" ] && return 0
+  local install_cmd=(apt-get install -y -q "$@" "$package")
   [ "$(id -u)" -ne 0 ] && install_cmd=(sudo "${install_cmd[@]}")
-  echo "Chromium is missing; installing the Debian package chromium for the report-page tests..." >&2
+  echo "$binary is missing; installing the Debian package $package for $purpose..." >&2
   if ! DEBIAN_FRONTEND=noninteractive "${install_cmd[@]}" >/dev/null 2>&1; then
-    update_cmd=(apt-get update -q)
+    local update_cmd=(apt-get update -q)
     [ "$(id -u)" -ne 0 ] && update_cmd=(sudo "${update_cmd[@]}")
     "${update_cmd[@]}" >/dev/null && DEBIAN_FRONTEND=noninteractive "${install_cmd[@]}" >/dev/null || {
-      echo "error: could not install chromium; install it with: apt-get install chromium" >&2
-      exit 1
+      echo "error: could not install $package; install it with: apt-get install $package" >&2
+      return 1
     }
   fi
-fi
+}
+install_package /usr/bin/chromium chromium "the report-page tests" || exit 1
+# Without recommends: the tests need only the server binary, not the node exporter or web assets.
+install_package /usr/bin/prometheus prometheus "the metrics tests" --no-install-recommends || exit 1
 
 results="$root/TestResults"
 rm -rf "$results"

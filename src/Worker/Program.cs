@@ -25,7 +25,11 @@ var faultAtStep = new Option<long>("--fault-at-step") { Description = "Recovery 
 var fault = new Option<string>("--fault") { Description = "Recovery drill kind: kill (SIGKILL, a crash) or stop (SIGSTOP, a hang)." }.FromEnvironment("kill");
 var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR." }.FromEnvironment("INFO");
 
-var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, bindHost, port, dataPlanePort, workerId, threads, logLevel, faultAtStep, fault };
+var metricsPort = new Option<int>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics, HOST being the bound address (0 = no endpoint)." }.FromEnvironment(0);
+var telemetryConsole = new Option<bool>("--telemetry-console") { Description = "Print spans and metrics to standard output, for debugging." };
+var traceEvery = new Option<int>("--trace-every") { Description = "Trace one training step in N (1 = every step); give every node the same value." }.FromEnvironment(1);
+
+var root = new RootCommand("DeepGen.Distributed worker node.") { seedNodes, host, bindHost, port, dataPlanePort, workerId, threads, logLevel, faultAtStep, fault, metricsPort, telemetryConsole, traceEvery };
 root.SetAction(async (result, cancellationToken) =>
 {
     var seeds = result.GetValue(seedNodes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -37,6 +41,14 @@ root.SetAction(async (result, cancellationToken) =>
 
     var advertisedHost = result.GetValue(host)!;
     var bindTo = result.GetValue(bindHost);
+    var telemetryOptions = new TelemetryOptions("deepgen-worker")
+    {
+        PrometheusPort = result.GetValue(metricsPort),
+        PrometheusHost = bindTo ?? advertisedHost,
+        Console = result.GetValue(telemetryConsole),
+        TraceEverySteps = result.GetValue(traceEvery),
+        InstanceId = result.GetValue(workerId),
+    };
     var errors = seeds.Select(NodeOptions.CheckSeedNode)
         .Append(NodeOptions.CheckHost("--host", advertisedHost))
         .Append(bindTo is null ? null : NodeOptions.CheckHost("--bind-host", bindTo))
@@ -46,6 +58,7 @@ root.SetAction(async (result, cancellationToken) =>
         .Append(result.GetValue(threads) is < 1 or > 256 ? $"--threads {result.GetValue(threads)} is invalid; it must be from 1 to 256." : null)
         .Append(result.GetValue(faultAtStep) < 0 ? $"--fault-at-step {result.GetValue(faultAtStep)} is invalid; use 0 (never) or a step number." : null)
         .Append(FaultInjection.Kinds.Contains(result.GetValue(fault)!) ? null : $"--fault '{result.GetValue(fault)}' is not available; use kill or stop.")
+        .Concat(telemetryOptions.Validate())
         .OfType<string>()
         .ToList();
     if (errors.Count > 0)
@@ -61,12 +74,12 @@ root.SetAction(async (result, cancellationToken) =>
     TorchRuntime.EnsureLoaded();
     torch.set_num_threads(result.GetValue(threads));
     Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s)");
-    using var telemetry = TelemetryExport.StartIfConfigured("deepgen-worker");
-
+    IDisposable? telemetry;
     DataPlaneListener listener;
     ActorSystem system;
     try
     {
+        telemetry = TelemetryExport.Start(telemetryOptions);
         listener = new DataPlaneListener(NodeOptions.BindAddress(bindTo ?? advertisedHost), result.GetValue(dataPlanePort), advertisedHost);
         var settings = new ClusterSettings(ClusterRoles.Worker, advertisedHost, result.GetValue(port), seeds, result.GetValue(logLevel)!) { BindHostname = bindTo };
         system = NodeOptions.StartNode(settings, "--port");
@@ -77,6 +90,7 @@ root.SetAction(async (result, cancellationToken) =>
         return 1;
     }
 
+    using var ownedTelemetry = telemetry;
     using var ownedListener = listener;
     var drill = result.GetValue(faultAtStep) > 0 ? new FaultInjection(result.GetValue(faultAtStep), result.GetValue(fault)!) : null;
     var options = new WorkerOptions(result.GetValue(workerId)!, Dns.GetHostName(), listener, "cpu", ExitWhenCoordinatorLeaves: true, drill);

@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Coordinator.Dashboard;
+using DeepGen.Distributed.Coordinator.Monitoring;
 using DeepGen.Distributed.Coordinator.Output;
+using DeepGen.Distributed.Coordinator.Training;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
 using DeepGen.Distributed.Telemetry;
@@ -56,12 +59,17 @@ public static class TrainCommand
         var port = new Option<int>("--port") { Description = "Akka.Remote port of the coordinator (0 = any free port; give a fixed one with --external-workers)." }.FromEnvironment(0);
         var waitTimeout = new Option<double>("--worker-wait-timeout") { Description = "Seconds to wait for --workers workers to register." }.FromEnvironment(120);
         var logLevel = new Option<string>("--log-level") { Description = "Akka log level: DEBUG, INFO, WARNING or ERROR." }.FromEnvironment("WARNING");
+        var monitoring = new MonitoringOptions();
 
         var command = new Command("train", "Train a model data-parallel on Fashion-MNIST across workers.")
         {
             model, ganArchitecture, lrDiscriminator, lrGenerator, discriminatorSteps, evaluateEvery, fidClassifier, injectNan, schedule, deletion, workers, epochs, batch, lr, optimizer, seed, hidden, latent, beta, weightDecay, data, output, trainLimit, testLimit,
             threads, collectiveTimeout, checksumEvery, wire, external, host, bindHost, port, waitTimeout, logLevel, minWorkers, checkpointEvery, keepCheckpoints, resume, killAtStep,
         };
+        foreach (var option in monitoring.All)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -99,11 +107,11 @@ public static class TrainCommand
             var node = new NodeArguments(result.GetValue(external), result.GetValue(host)!, result.GetValue(bindHost), result.GetValue(port), result.GetValue(waitTimeout), result.GetValue(logLevel)!, result.GetValue(killAtStep));
             if (result.GetValue(resume) is { } resumeDirectory)
             {
-                return await ResumeAsync(resumeDirectory, node, cancellationToken).ConfigureAwait(false);
+                return await ResumeAsync(resumeDirectory, node, monitoring.Read(result), cancellationToken).ConfigureAwait(false);
             }
 
             var runDirectory = result.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}");
-            return await RunAsync(config, runDirectory, node, null, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(config, runDirectory, node, null, monitoring.Read(result), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -112,7 +120,7 @@ public static class TrainCommand
     /// Continues the run in <paramref name="runDirectory"/> from its newest checkpoint that passes
     /// the SHA-256 check. A corrupt or truncated checkpoint is reported and the one before it is used.
     /// </summary>
-    private static async Task<int> ResumeAsync(string runDirectory, NodeArguments node, CancellationToken cancellationToken)
+    private static async Task<int> ResumeAsync(string runDirectory, NodeArguments node, MonitoringSettings monitoring, CancellationToken cancellationToken)
     {
         runDirectory = Path.GetFullPath(runDirectory);
         var candidates = CheckpointCatalog.All(runDirectory);
@@ -137,7 +145,7 @@ public static class TrainCommand
 
             Console.WriteLine($"resuming from {candidate.Path}: step {checkpoint.Step}, {checkpoint.Epoch} epoch(s) complete, {checkpoint.Position} samples of the next one trained");
             var point = new ResumePoint(checkpoint.Epoch, checkpoint.Step, checkpoint.Position, checkpoint.Weights, checkpoint.OptimizerState);
-            return await RunAsync(checkpoint.Config, runDirectory, node, point, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(checkpoint.Config, runDirectory, node, point, monitoring, cancellationToken).ConfigureAwait(false);
         }
 
         await Console.Error.WriteLineAsync(candidates.Count == 0
@@ -146,9 +154,9 @@ public static class TrainCommand
         return 1;
     }
 
-    private static async Task<int> RunAsync(TrainingConfig config, string runDirectory, NodeArguments node, ResumePoint? resume, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(TrainingConfig config, string runDirectory, NodeArguments node, ResumePoint? resume, MonitoringSettings monitoring, CancellationToken cancellationToken)
     {
-        var errors = config.Validate().Concat(node.Validate()).ToList();
+        var errors = config.Validate().Concat(node.Validate()).Concat(monitoring.Validate()).ToList();
         if (string.IsNullOrWhiteSpace(runDirectory))
         {
             errors.Add("--output is empty; give the folder to create for the run.");
@@ -183,21 +191,46 @@ public static class TrainCommand
         // libtorch has one intra-op thread pool per process: embedded workers share it.
         torch.set_num_threads(config.ThreadsPerWorker);
         Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) per process");
-        using var telemetry = TelemetryExport.StartIfConfigured("deepgen-coordinator");
-
+        IDisposable? telemetry = null;
+        DashboardServer? dashboard = null;
         LocalCluster started;
+        var board = new RunBoard();
         try
         {
+            telemetry = TelemetryExport.Start(monitoring.Telemetry("deepgen-coordinator", host));
+            if (monitoring.DashboardPort is { } dashboardPort)
+            {
+                dashboard = await DashboardServer.StartAsync(board, MonitoringSettings.DashboardHost, dashboardPort, cancellationToken).ConfigureAwait(false);
+            }
+
             started = LocalCluster.StartCoordinator(host, port, logLevel, bindHost);
         }
         catch (InvalidOperationException error)
         {
             await Console.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+            telemetry?.Dispose();
+            if (dashboard is not null)
+            {
+                await dashboard.DisposeAsync().ConfigureAwait(false);
+            }
+
             return 1;
         }
 
+        using var ownedTelemetry = telemetry;
+        await using var ownedDashboard = dashboard;
         await using var cluster = started;
         Console.WriteLine($"coordinator node {cluster.SeedNode}");
+        if (dashboard is not null)
+        {
+            Console.WriteLine($"run page: {dashboard.Address}");
+        }
+
+        if (monitoring.MetricsPort > 0)
+        {
+            Console.WriteLine($"Prometheus metrics: http://{host}:{monitoring.MetricsPort}/metrics");
+        }
+
         if (externalWorkers)
         {
             Console.WriteLine($"waiting for {config.Workers} workers: start them with deepgen-worker --seed-nodes {cluster.SeedNode}");
@@ -213,7 +246,10 @@ public static class TrainCommand
             progress = new KillDrill(progress, killAtStep);
         }
 
-        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, progress, workerWait, resume), cancellationToken).ConfigureAwait(false);
+        var stragglers = new StragglerPolicy(monitoring.StragglerFactor, monitoring.StragglerSteps);
+        var monitor = new RunMonitor(board.Open(runDirectory), stragglers, Akka.Event.Logging.GetLogger(cluster.CoordinatorSystem, nameof(RunMonitor)));
+        var outcome = await cluster.RunAsync(new StartRun(config, runDirectory, new CompositeObserver(progress, monitor), workerWait, resume), cancellationToken).ConfigureAwait(false);
+        monitor.Finished(outcome);
         switch (outcome)
         {
             case RunCompleted completed:

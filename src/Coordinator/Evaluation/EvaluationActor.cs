@@ -4,6 +4,7 @@ using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Training;
 using TorchSharp;
 
@@ -44,6 +45,7 @@ public sealed class EvaluationActor : ReceiveActor
             _log.Debug("Evaluating epoch {Epoch} (step {Step})", snapshot.Epoch, snapshot.Step);
             _thread.Post(() =>
             {
+                using var span = DeepGenTelemetry.ActivitySource.StartActivity("evaluate")?.SetTag("deepgen.epoch", snapshot.Epoch).SetTag("deepgen.step", snapshot.Step);
                 try
                 {
                     if (_evaluator is null)

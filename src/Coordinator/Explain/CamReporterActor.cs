@@ -5,6 +5,7 @@ using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Output;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Models;
 using DeepGen.Distributed.Training;
 using TorchSharp;
@@ -35,6 +36,7 @@ public sealed class CamReporterActor : ReceiveActor
         Receive<ReportCam>(snapshot => _thread.Post(() =>
         {
             var folder = Path.Combine(output.Directory, "cam", $"step-{snapshot.Step:000000}");
+            using var span = DeepGenTelemetry.ActivitySource.StartActivity("cam_report")?.SetTag("deepgen.epoch", snapshot.Epoch).SetTag("deepgen.step", snapshot.Step);
             try
             {
                 torch.set_num_threads(1);

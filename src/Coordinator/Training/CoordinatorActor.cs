@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Cluster;
@@ -39,6 +38,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<RegisteredWorker> _registered = [];
     private readonly Dictionary<string, IActorRef> _workerRefs = new(StringComparer.Ordinal);
+    private readonly RunTrace _trace = new();
     private RunState? _run;
     private bool _regrouping;
 
@@ -419,6 +419,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         _log.Info("Run {RunId} writes to {Directory}", runId, output.Directory);
+        _trace.StartRun(runId, start.Config.Model, start.Config.Workers);
         start.Observer.RunStarted(runId, start.Config, _run.StepsPerEpoch);
         Become(WaitingForWorkers);
         Timers.StartSingleTimer("worker-wait", WorkerWaitTimedOut.Instance, start.WorkerWaitTimeout);
@@ -464,9 +465,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.JoinChecksums.Clear();
         run.StopReports.Clear();
         run.Survivors = [];
+        run.Observer.RanksAssigned(members.Select((w, rank) => new RankedWorker(rank, w.Registration.WorkerId, w.Registration.Host)).ToList());
+        _trace.AddEvent("ring_formed", ("deepgen.generation", run.Generation), ("deepgen.workers", string.Join(",", members.Select(w => w.Registration.WorkerId))), ("deepgen.source_rank", sourceRank));
         var secret = RandomNumberGenerator.GetBytes(32);
         var peers = members.Select(w => w.Registration.DataPlane).ToList();
-        var traceParent = Activity.Current?.Id;
+        var traceParent = _trace.RunTraceParent;
         for (var rank = 0; rank < members.Count; rank++)
         {
             _workerRefs[members[rank].Path].Tell(new JoinRun(
@@ -495,9 +498,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _log.Info("Run {RunId}: continuing epoch {Epoch}/{Epochs} at step {Step}, sample {Position} of {Count}, world size {WorldSize}", [run.RunId, at.Epoch, run.Config.Epochs, at.Step + 1, at.Position, run.TrainCount, run.Members.Count]);
         }
 
+        var traceParent = _trace.StartEpoch(at.Epoch, at.Step + 1);
         foreach (var worker in run.Members)
         {
-            _workerRefs[worker.Path].Tell(new TrainEpoch(run.RunId, at.Epoch, at.Step + 1, null, at.Position, run.Generation));
+            _workerRefs[worker.Path].Tell(new TrainEpoch(run.RunId, at.Epoch, at.Step + 1, traceParent, at.Position, run.Generation));
         }
 
         Become(Training);
@@ -511,6 +515,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
 
+        run.Observer.RankStepCompleted(step);
         if (!run.PendingSteps.TryGetValue(step.Step, out var pending))
         {
             pending = new PendingStep(step);
@@ -538,13 +543,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.Committed = new TrainingPosition(step.Step, step.Epoch, position);
         var samplesPerSecond = step.StepSeconds > 0 ? step.Samples / step.StepSeconds : 0;
         run.Output.AppendStep(step.Step, step.Epoch, step.Loss, step.Terms, samplesPerSecond, step.StepSeconds, step.AllReduceSeconds, step.WorldSize, step.Samples);
-        DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"));
+        var runTag = new KeyValuePair<string, object?>(DeepGenTelemetry.RunIdTag, run.RunId);
+        DeepGenTelemetry.Loss.Record(step.Loss, new KeyValuePair<string, object?>("term", "loss"), runTag);
         for (var t = 0; t < step.Terms.Count && t < run.Config.Family.StepTerms.Count; t++)
         {
-            DeepGenTelemetry.Loss.Record(step.Terms[t], new KeyValuePair<string, object?>("term", run.Config.Family.StepTerms[t]));
+            DeepGenTelemetry.Loss.Record(step.Terms[t], new KeyValuePair<string, object?>("term", run.Config.Family.StepTerms[t]), runTag);
         }
 
-        DeepGenTelemetry.Throughput.Record(samplesPerSecond);
+        DeepGenTelemetry.Throughput.Record(samplesPerSecond, runTag);
         run.Observer.StepCompleted(step, samplesPerSecond);
         WriteSnapshotWhenCommitted();
     }
@@ -574,6 +580,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var run = _run!;
         var path = run.Output.WriteCheckpoint(fileName, data, run.Config.KeepCheckpoints);
         run.LastCheckpoint = DateTime.UtcNow;
+        run.Observer.CheckpointWritten(path, data.Epoch, data.Step);
+        _trace.AddEvent("checkpoint_written", ("deepgen.path", path), ("deepgen.step", data.Step));
         return path;
     }
 
@@ -661,7 +669,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         run.FinalStep = report.LastStep;
-        var checkpoint = run.Output.WriteCheckpoint("final.ckpt", state, run.Config.KeepCheckpoints);
+        var checkpoint = WriteCheckpoint("final.ckpt", state);
         _log.Info("Run {RunId}: all {Epochs} epochs trained ({Steps} steps); final checkpoint {Path}; waiting for the last evaluation", run.RunId, run.Config.Epochs, report.LastStep, checkpoint);
         run.Observer.Log($"checkpoint written: {checkpoint}");
         LeaveAll("training finished");
@@ -684,6 +692,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         _log.Warning("Run {RunId}: stopping ring generation {Generation} ({Mode}) because {Reason}", run.RunId, run.Generation, abort ? "abort" : "at the next iteration boundary", reason);
         run.Observer.Log($"regrouping: {reason}");
+        _trace.AddEvent("ring_stopped", ("deepgen.generation", run.Generation), ("deepgen.abort", abort), ("deepgen.reason", reason));
         run.StopReports.Clear();
         _regrouping = true;
         foreach (var member in run.AliveMembers)
@@ -760,6 +769,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         _log.Info("Run {RunId}: {Reason}", run.RunId, decision.Reason);
         run.Observer.Log(decision.Reason);
+        _trace.AddEvent("resharded", ("deepgen.step", run.Committed.Step), ("deepgen.position", run.Committed.Position), ("deepgen.world_size", decision.Members.Count));
         var sourceRank = decision.Members.ToList().FindIndex(m => m.Path == decision.Source.Path);
         FormGeneration(decision.Members, sourceRank);
     }
@@ -853,7 +863,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         run.Output.AppendEvaluation(e.Epoch, e.Step, e.Values);
         for (var m = 0; m < e.Names.Count; m++)
         {
-            DeepGenTelemetry.Evaluation.Record(e.Values[m], new KeyValuePair<string, object?>("metric", e.Names[m]));
+            DeepGenTelemetry.Evaluation.Record(e.Values[m], new KeyValuePair<string, object?>("metric", e.Names[m]), new KeyValuePair<string, object?>(DeepGenTelemetry.RunIdTag, run.RunId));
         }
 
         var summary = string.Join(", ", e.Names.Zip(e.Values, (name, value) => $"{name} {value:G6}"));
@@ -908,6 +918,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void CompleteRun()
     {
         Timers.Cancel("final-evaluation");
+        _trace.End();
         var run = _run!;
         run.Output.Dispose();
         run.Requester.Tell(new RunCompleted(run.RunId, run.Output.Directory, run.Committed.Step, run.LastEvaluation));
@@ -966,6 +977,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         _log.Info("Worker {WorkerId} removed because {Reason}", _registered[index].Registration.WorkerId, reason);
+        _trace.AddEvent("worker_removed", ("deepgen.worker_id", _registered[index].Registration.WorkerId), ("deepgen.reason", reason));
         _registered.RemoveAt(index);
         if (_workerRefs.Remove(path, out var actor))
         {
@@ -977,6 +989,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         var run = _run!;
         _log.Error("Run {RunId} failed: {Reason}", run.RunId, reason);
+        _trace.End(reason);
 
         // Steps that some rank finished before the failure was reported still go to metrics.csv.
         while (run.PendingSteps.TryGetValue(run.Committed.Step + 1, out var pending))

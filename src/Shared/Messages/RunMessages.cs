@@ -47,4 +47,22 @@ public interface IRunObserver
     void EpochEvaluated(EpochEvaluation evaluation);
 
     void Log(string message);
+
+    /// <summary>The run's ranks were assigned; <paramref name="workers"/> is indexed by rank.</summary>
+    void RanksAssigned(IReadOnlyList<RankedWorker> workers)
+    {
+    }
+
+    /// <summary>A step report of any rank; <see cref="StepCompleted(Messages.StepCompleted, double)"/> receives rank 0's only.</summary>
+    void RankStepCompleted(StepCompleted report)
+    {
+    }
+
+    /// <summary>The coordinator wrote a checkpoint.</summary>
+    void CheckpointWritten(string path, int epoch, long step)
+    {
+    }
 }
+
+/// <summary>A worker holding a rank in a run.</summary>
+public sealed record RankedWorker(int Rank, string WorkerId, string Host);

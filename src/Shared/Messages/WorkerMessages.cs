@@ -50,6 +50,7 @@ public sealed record RunJoined(string RunId, int Rank, string ParameterChecksum,
 /// permutation to its end, numbering steps from <paramref name="FirstStep"/>. Every rank runs the
 /// same steps.
 /// </summary>
+/// <param name="TraceParent">W3C <c>traceparent</c> of the coordinator's epoch span, the parent of every rank's step spans; null when the coordinator does not trace.</param>
 /// <param name="StartPosition">Samples of the epoch already trained on (0 at the start of an epoch).</param>
 /// <param name="Generation">The ring generation that trains these steps.</param>
 public sealed record TrainEpoch(string RunId, int Epoch, long FirstStep, string? TraceParent, long StartPosition = 0, int Generation = 0) : IClusterMessage;
@@ -91,6 +92,7 @@ public sealed record StateSnapshot(string RunId, int Epoch, long Step, long Posi
 /// <param name="AllReduceSeconds">Part of <paramref name="StepSeconds"/> spent in the gradient all-reduce.</param>
 /// <param name="Generation">Ring generation that ran the step.</param>
 /// <param name="WorldSize">Ranks that took part in the step.</param>
+/// <param name="PhaseSeconds">Seconds in each phase of the step, indexed by <see cref="Telemetry.StepPhase"/>; null from replicas that do not time phases.</param>
 public sealed record StepCompleted(
     string RunId,
     int Rank,
@@ -102,7 +104,8 @@ public sealed record StepCompleted(
     double StepSeconds,
     double AllReduceSeconds,
     int Generation = 0,
-    int WorldSize = 1) : IClusterMessage;
+    int WorldSize = 1,
+    IReadOnlyList<double>? PhaseSeconds = null) : IClusterMessage;
 
 /// <summary>Rank 0's weights after <paramref name="Step"/>, sent every <c>--eval-every</c> steps for evaluation while training goes on.</summary>
 public sealed record WeightsSnapshot(string RunId, int Epoch, long Step, byte[] Weights) : IClusterMessage;

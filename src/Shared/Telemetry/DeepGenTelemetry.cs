@@ -19,6 +19,16 @@ public static class DeepGenTelemetry
     public const string LossName = "deepgen.train.loss";
     public const string ThroughputName = "deepgen.train.throughput";
     public const string EvaluationName = "deepgen.eval.metric";
+    public const string PhaseDurationName = "deepgen.train.phase.duration";
+    public const string WorkerStepDurationName = "deepgen.worker.step.duration";
+    public const string WorkersAliveName = "deepgen.workers.alive";
+    public const string CheckpointTimeName = "deepgen.checkpoint.time";
+
+    /// <summary>Tag with the run id on per-run measurements and spans.</summary>
+    public const string RunIdTag = "run_id";
+
+    /// <summary>Tag with the worker's rank in the run.</summary>
+    public const string RankTag = "rank";
 
     public static readonly ActivitySource ActivitySource = new(SourceName, typeof(DeepGenTelemetry).Assembly.GetName().Version?.ToString());
 
@@ -41,6 +51,18 @@ public static class DeepGenTelemetry
 
     /// <summary>Latest held-out evaluation of the run, tagged with the metric name (for example test_neg_elbo).</summary>
     public static readonly Gauge<double> Evaluation = Meter.CreateGauge<double>(EvaluationName, null, "Latest held-out evaluation metrics of the run, tagged with the metric name.");
+
+    /// <summary>Time one rank spent in one phase of a step, tagged with the phase (<see cref="StepPhase"/>).</summary>
+    public static readonly Histogram<double> PhaseDuration = Meter.CreateHistogram<double>(PhaseDurationName, "s", "Time one rank spent in one phase of a training step (data, forward_backward, allreduce, optimizer).");
+
+    /// <summary>Latest step time of each rank as reported to the coordinator, tagged with the rank; stragglers stand out here.</summary>
+    public static readonly Gauge<double> WorkerStepDuration = Meter.CreateGauge<double>(WorkerStepDurationName, "s", "Latest step time of each rank, recorded by the coordinator.");
+
+    /// <summary>Workers that hold a rank in the current run (0 once the run has ended).</summary>
+    public static readonly Gauge<int> WorkersAlive = Meter.CreateGauge<int>(WorkersAliveName, "{worker}", "Workers holding a rank in the current run.");
+
+    /// <summary>Unix time of the latest checkpoint; the checkpoint's age is the current time minus this value.</summary>
+    public static readonly Gauge<double> CheckpointTime = Meter.CreateGauge<double>(CheckpointTimeName, "s", "Unix time of the latest checkpoint written by the coordinator.");
 
     /// <summary>Global training throughput measured by the coordinator over the latest steps.</summary>
     public static readonly Gauge<double> Throughput = Meter.CreateGauge<double>(ThroughputName, "{sample}/s", "Global training throughput of the run.");

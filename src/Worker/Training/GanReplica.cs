@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Models;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -169,6 +170,7 @@ public sealed class GanReplica : IReplica
         }
 
         var clock = Stopwatch.StartNew();
+        var phases = StepPhaseTimer.Start(rank);
         var real = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         using (torch.no_grad())
@@ -182,6 +184,7 @@ public sealed class GanReplica : IReplica
         for (var k = 0; k < _settings.DiscriminatorSteps; k++)
         {
             // Every discriminator step draws fresh generated images, and the last ones also train G.
+            phases.Next(StepPhase.ForwardBackward);
             var z = Noise(step, k, rank, worldSize, batch.Length);
             fake = Generator.call(z);
 
@@ -193,6 +196,7 @@ public sealed class GanReplica : IReplica
             _discriminatorBucket.Extras[0] = step == _settings.InjectNanAtStep ? float.NaN : discriminatorLoss.item<float>();
             _discriminatorBucket.Control = k == 0 ? Control : 0;
             reduceClock.Restart();
+            phases.Next(StepPhase.AllReduce);
             ring.AllReduceSum(_discriminatorBucket.Buffer);
             allReduceSeconds += reduceClock.Elapsed.TotalSeconds;
             if (k == 0)
@@ -200,10 +204,12 @@ public sealed class GanReplica : IReplica
                 Control = _discriminatorBucket.Control;
             }
             ThrowIfNotFinite("discriminator loss J_D", _discriminatorBucket.Extras[0], step);
+            phases.Next(StepPhase.Optimizer);
             _discriminatorOptimizer.Step(_discriminatorBucket.Buffer);
         }
 
         // Generator step: non-saturating J_G through the updated discriminator.
+        phases.Next(StepPhase.ForwardBackward);
         Generator.zero_grad();
         var generatorLoss = GanLosses.GeneratorLossSum(Discriminator.call(fake)) / globalBatchSize;
         generatorLoss.backward();
@@ -211,15 +217,17 @@ public sealed class GanReplica : IReplica
         _generatorBucket.Extras[0] = generatorLoss.item<float>();
         RunningStatistics.CopyTo(_runningStatistics, _generatorBucket.Extras[1..]);
         reduceClock.Restart();
+        phases.Next(StepPhase.AllReduce);
         ring.AllReduceSum(_generatorBucket.Buffer);
         allReduceSeconds += reduceClock.Elapsed.TotalSeconds;
+        phases.Next(StepPhase.Optimizer);
         _generatorOptimizer.Step(_generatorBucket.Buffer);
         RunningStatistics.AverageFrom(_runningStatistics, _generatorBucket.Extras[1..], worldSize);
 
         var d = (double)_discriminatorBucket.Extras[0];
         var g = (double)_generatorBucket.Extras[0];
         ThrowIfNotFinite("generator loss J_G", g, step);
-        return new StepMetrics(d + g, [d, g], globalBatchSize, clock.Elapsed.TotalSeconds, allReduceSeconds);
+        return new StepMetrics(d + g, [d, g], globalBatchSize, clock.Elapsed.TotalSeconds, allReduceSeconds) { PhaseSeconds = phases.Stop() };
     }
 
     private static void ThrowIfNotFinite(string name, double value, long step)

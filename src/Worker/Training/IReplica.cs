@@ -9,7 +9,11 @@ namespace DeepGen.Distributed.Worker.Training;
 /// <param name="Samples">Images in the global batch.</param>
 /// <param name="StepSeconds">Wall time of the step on this rank.</param>
 /// <param name="AllReduceSeconds">Part of <paramref name="StepSeconds"/> spent in all-reduces.</param>
-public sealed record StepMetrics(double Loss, IReadOnlyList<double> Terms, int Samples, double StepSeconds, double AllReduceSeconds);
+public sealed record StepMetrics(double Loss, IReadOnlyList<double> Terms, int Samples, double StepSeconds, double AllReduceSeconds)
+{
+    /// <summary>Seconds spent in each phase of the step, indexed by <see cref="Telemetry.StepPhase"/>; null when the replica does not time phases.</summary>
+    public IReadOnlyList<double>? PhaseSeconds { get; init; }
+}
 
 /// <summary>
 /// One data-parallel replica of a model family: its networks, optimizers and training step.

@@ -2,6 +2,7 @@ using Akka.Actor;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Data;
 using DeepGen.Distributed.Messages;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Training;
 
 namespace DeepGen.Distributed.Worker.Training;
@@ -135,10 +136,12 @@ public sealed class ReplicaSession : IDisposable
         var totalSteps = (long)config.Epochs * (((long)_data.Count + ((long)batchSize * config.Workers) - 1) / ((long)batchSize * config.Workers));
         var position = command.StartPosition;
         var step = command.FirstStep;
+        var epochSpan = IterationTrace.ParseParent(command.TraceParent);
         Epoch = command.Epoch;
         for (; position < _data.Count; step++)
         {
             BeforeStep?.Invoke(step);
+            using var stepSpan = IterationTrace.StartStep(epochSpan, _run.RunId, _run.Rank, step);
             var batch = _sampler.BatchAt(command.Epoch, position, _run.Rank, worldSize, batchSize);
             var globalBatch = _sampler.GlobalBatchAt(position, worldSize, batchSize);
             _trainer.SetLearningRateScale(LearningRateSchedule.Scale(config.LearningRateSchedule, step, totalSteps));
@@ -149,7 +152,7 @@ public sealed class ReplicaSession : IDisposable
             Position = position;
             _coordinator.Tell(new StepCompleted(
                 _run.RunId, _run.Rank, step, command.Epoch, metrics.Loss, metrics.Terms,
-                metrics.Samples, metrics.StepSeconds, metrics.AllReduceSeconds, _run.Generation, worldSize));
+                metrics.Samples, metrics.StepSeconds, metrics.AllReduceSeconds, _run.Generation, worldSize, metrics.PhaseSeconds));
             var epochEnds = position >= _data.Count;
             if (_run.Rank == 0 && !epochEnds)
             {

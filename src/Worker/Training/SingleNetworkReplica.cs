@@ -47,6 +47,7 @@ public abstract class SingleNetworkReplica : IReplica
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         var clock = Stopwatch.StartNew();
+        var phases = StepPhaseTimer.Start(rank);
         if (float.IsNaN(MeanPixelValue))
         {
             MeanPixelValue = (float)data.MeanPixelValue();
@@ -55,6 +56,7 @@ public abstract class SingleNetworkReplica : IReplica
         var x = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         var labels = torch.tensor(batch.ToArray().Select(i => (long)data.Labels[i]).ToArray());
+        phases.Next(StepPhase.ForwardBackward);
 
         Network.zero_grad();
 
@@ -75,24 +77,29 @@ public abstract class SingleNetworkReplica : IReplica
         RunningStatistics.CopyTo(_runningStatistics, extras[(1 + _termCount)..]);
         _bucket.Control = Control;
         var reduceClock = Stopwatch.StartNew();
+        var sentBefore = ring.BytesSent;
+        phases.Next(StepPhase.AllReduce);
         ring.AllReduceSum(_bucket.Buffer);
         var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
         Control = _bucket.Control;
+        phases.TagAllReduce(ring.BytesSent - sentBefore, worldSize);
         var total = (double)_bucket.Extras[0];
         if (!double.IsFinite(total))
         {
             throw new ArithmeticException($"The training loss is {total} at step {step}; lower --lr or check the data.");
         }
 
+        phases.Next(StepPhase.Optimizer);
         _optimizer.Step(_bucket.Buffer);
         RunningStatistics.AverageFrom(_runningStatistics, _bucket.Extras[(1 + _termCount)..], worldSize);
 
+        var phaseSeconds = phases.Stop();
         var seconds = clock.Elapsed.TotalSeconds;
         DeepGenTelemetry.StepDuration.Record(seconds);
         DeepGenTelemetry.AllReduceDuration.Record(allReduceSeconds);
         DeepGenTelemetry.Samples.Add(batch.Length);
         var terms = Enumerable.Range(0, _termCount).Select(t => (double)_bucket.Extras[1 + t]).ToList();
-        return new StepMetrics(total, terms, globalBatchSize, seconds, allReduceSeconds);
+        return new StepMetrics(total, terms, globalBatchSize, seconds, allReduceSeconds) { PhaseSeconds = phaseSeconds };
     }
 
     /// <inheritdoc />

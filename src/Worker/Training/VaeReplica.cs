@@ -76,9 +76,11 @@ public sealed class VaeReplica : IReplica
     public StepMetrics Step(ImageDataset data, ReadOnlySpan<int> batch, long step, int rank, int worldSize, int globalBatchSize, RingCollective ring)
     {
         var clock = Stopwatch.StartNew();
+        var phases = StepPhaseTimer.Start(rank);
         var x = _inputs.Fill(data, batch);
         using var scope = torch.NewDisposeScope();
         var noise = Noise(step, rank, worldSize, batch.Length);
+        phases.Next(StepPhase.ForwardBackward);
 
         Model.zero_grad();
 
@@ -98,10 +100,12 @@ public sealed class VaeReplica : IReplica
         _bucket.Control = Control;
         var reduceClock = Stopwatch.StartNew();
         var sentBefore = ring.BytesSent;
+        phases.Next(StepPhase.AllReduce);
         ring.AllReduceSum(_bucket.Buffer);
         var allReduceSeconds = reduceClock.Elapsed.TotalSeconds;
         Control = _bucket.Control;
         DeepGenTelemetry.AllReduceBytes.Add(ring.BytesSent - sentBefore);
+        phases.TagAllReduce(ring.BytesSent - sentBefore, worldSize);
         var loss = (double)_bucket.Extras[LossSlot];
         if (!double.IsFinite(loss))
         {
@@ -109,13 +113,15 @@ public sealed class VaeReplica : IReplica
                 $"The training loss is {loss} at step {step} (reconstruction {_bucket.Extras[ReconstructionSlot]}, KL {_bucket.Extras[KlSlot]}); lower --lr or check the data.");
         }
 
+        phases.Next(StepPhase.Optimizer);
         _optimizer.Step(_bucket.Buffer);
 
+        var phaseSeconds = phases.Stop();
         var seconds = clock.Elapsed.TotalSeconds;
         DeepGenTelemetry.StepDuration.Record(seconds);
         DeepGenTelemetry.AllReduceDuration.Record(allReduceSeconds);
         DeepGenTelemetry.Samples.Add(batch.Length);
-        return new StepMetrics(loss, [_bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot]], globalBatchSize, seconds, allReduceSeconds);
+        return new StepMetrics(loss, [_bucket.Extras[ReconstructionSlot], _bucket.Extras[KlSlot]], globalBatchSize, seconds, allReduceSeconds) { PhaseSeconds = phaseSeconds };
     }
 
     /// <inheritdoc />
