@@ -33,7 +33,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan FinalEvaluationTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>With --min-workers below --workers, how long a new run waits for more workers once it has the minimum.</summary>
-    private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(10);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<RegisteredWorker> _registered = [];

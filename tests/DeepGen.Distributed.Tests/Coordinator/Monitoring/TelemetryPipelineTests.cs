@@ -36,7 +36,7 @@ public sealed partial class TelemetryPipelineTests(TelemetryRunFixture run) : IC
             Assert.True((long)allReduce.GetTagItem("deepgen.allreduce.bytes")! > 0);
         }
 
-        Assert.Contains(runSpan.Events, e => e.Name == "ranks_assigned");
+        Assert.Contains(runSpan.Events, e => e.Name == "ring_formed");
         Assert.Contains(epochs.SelectMany(e => e.Events), e => e.Name == "checkpoint_written");
         Assert.Contains(run.Spans, s => s.OperationName == "evaluate");
     }
