@@ -26,10 +26,11 @@ public static class BenchCommand
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DEEPGEN_DATA") ?? FashionMnist.DefaultDirectory };
         var skipAllReduce = new Option<bool>("--skip-allreduce") { Description = "Run only the training benchmark." };
         var skipTraining = new Option<bool>("--skip-training") { Description = "Run only the all-reduce benchmark." };
+        var telemetryPairs = new Option<int>("--telemetry-pairs") { Description = "Also measure the VAE with and without full tracing and metrics export, alternating, this many times (0 = skip)." };
 
         var command = new Command("bench", "Measure the all-reduce and training throughput next to a plain socket and the PyTorch DDP peer.")
         {
-            peerDir, worldSizes, sizes, iterations, workers, threads, steps, batch, ganBatch, ganSteps, wire, data, skipAllReduce, skipTraining,
+            peerDir, worldSizes, sizes, iterations, workers, threads, steps, batch, ganBatch, ganSteps, wire, data, skipAllReduce, skipTraining, telemetryPairs,
         };
         command.SetAction(result =>
         {
@@ -42,9 +43,9 @@ public static class BenchCommand
             if (!TryParseList(result.GetValue(worldSizes)!, out var worlds) || worlds.Any(w => w < 1)
                 || !TryParseList(result.GetValue(sizes)!, out var bytes) || bytes.Any(b => b < 4)
                 || result.GetValue(iterations) < 1 || result.GetValue(workers) < 1 || result.GetValue(threads) < 1 || result.GetValue(steps) < 1 || result.GetValue(batch) < 1
-                || result.GetValue(ganBatch) < 2 || result.GetValue(ganSteps) < 0)
+                || result.GetValue(ganBatch) < 2 || result.GetValue(ganSteps) < 0 || result.GetValue(telemetryPairs) < 0)
             {
-                Console.Error.WriteLine("Invalid benchmark option: world sizes must be ≥ 1, buffer sizes ≥ 4 bytes, --iterations, --workers, --threads, --steps and --batch-size ≥ 1, --gan-batch-size ≥ 2 and --gan-steps ≥ 0.");
+                Console.Error.WriteLine("Invalid benchmark option: world sizes must be ≥ 1, buffer sizes ≥ 4 bytes, --iterations, --workers, --threads, --steps and --batch-size ≥ 1, --gan-batch-size ≥ 2, --gan-steps and --telemetry-pairs ≥ 0.");
                 return 2;
             }
 
@@ -59,6 +60,14 @@ public static class BenchCommand
                 TorchRuntime.EnsureLoaded();
                 var dataset = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Train);
                 Console.WriteLine(TrainingTable(dataset, result.GetValue(workers), result.GetValue(threads), result.GetValue(steps), result.GetValue(batch), result.GetValue(ganSteps), result.GetValue(ganBatch), wireFormat, result.GetValue(peerDir)));
+            }
+
+            if (result.GetValue(telemetryPairs) > 0)
+            {
+                TorchRuntime.EnsureLoaded();
+                var dataset = FashionMnist.Load(result.GetValue(data)!, DatasetSplit.Train);
+                var overhead = TelemetryOverheadBenchmark.Measure(dataset, result.GetValue(workers), result.GetValue(threads), result.GetValue(batch), result.GetValue(steps), result.GetValue(telemetryPairs));
+                Console.WriteLine(TelemetryOverheadBenchmark.Table(overhead, result.GetValue(workers), result.GetValue(batch), result.GetValue(steps)));
             }
 
             return 0;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DeepGen.Distributed.Collectives;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Data;
+using DeepGen.Distributed.Telemetry;
 using DeepGen.Distributed.Worker.Training;
 
 namespace DeepGen.Distributed.Coordinator.Benchmarks;
@@ -18,7 +19,8 @@ public sealed record TrainingResult(string Model, int Workers, int Threads, int 
 /// </summary>
 public static class TrainingBenchmark
 {
-    public static TrainingResult MeasureVae(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32)
+    /// <param name="traceParent">When set, every rank wraps each step in a step span under this parent, as a worker does in a traced run.</param>
+    public static TrainingResult MeasureVae(ImageDataset data, int workers, int threads, int batchPerWorker, int steps, WireFormat wire = WireFormat.Fp32, ActivityContext traceParent = default)
     {
         var config = new TrainingConfig(Workers: workers, BatchSizePerWorker: batchPerWorker, ThreadsPerWorker: threads);
         var initial = VaeReplica.InitialWeights(config, data.PixelsPerImage);
@@ -27,6 +29,7 @@ public static class TrainingBenchmark
             var trainer = new VaeReplica(config, data.PixelsPerImage, initial);
             return (trainer, (batch, step, rank, globalBatch, ring) =>
             {
+                using var span = traceParent == default ? null : IterationTrace.StartStep(traceParent, "bench", rank, step);
                 var metrics = trainer.Step(data, batch, step, rank, workers, globalBatch, ring);
                 return (metrics.StepSeconds, metrics.AllReduceSeconds);
             });
