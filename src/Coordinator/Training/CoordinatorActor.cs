@@ -35,6 +35,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>With --min-workers below --workers, how long a new run waits for more workers once it has the minimum.</summary>
     private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>Ring generations in a row that may fail before their first step; then the run fails instead of retrying forever.</summary>
+    private const int MaxFailedFormations = 3;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<RegisteredWorker> _registered = [];
     private readonly Dictionary<string, IActorRef> _workerRefs = new(StringComparer.Ordinal);
@@ -122,6 +125,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             }
 
             _log.Info("Run {RunId}: ring generation {Generation} of {WorldSize} formed and weights identical on every rank", run.RunId, run.Generation, run.Members.Count);
+            run.FailedFormations = 0;
             Train();
         });
         Receive<JoinTimedOut>(timeout =>
@@ -235,6 +239,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(removed => LoseMemberAt(removed.Member.Address, "left the cluster"));
         Receive<Terminated>(terminated => LoseMember(terminated.ActorRef.Path.ToString(), "its actor stopped"));
         EvaluationHandlers();
+        IgnoreStale();
     }
 
     /// <summary>Fewer workers than --min-workers: wait for registrations.</summary>
@@ -261,8 +266,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             ForgetSurvivor(terminated.ActorRef.Path.ToString());
         });
         Receive<WorkerFailed>(_ => { });
-        Receive<StepCompleted>(_ => { });
         EvaluationHandlers();
+        IgnoreStale();
     }
 
     private void Finishing()
@@ -278,6 +283,27 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(Register);
         EvaluationHandlers();
         CommonHandlers();
+    }
+
+    /// <summary>
+    /// Messages that can still arrive from a stopped ring generation or an earlier state (late
+    /// reports, cancelled timers). They are dropped; registered last, so state handlers come first.
+    /// </summary>
+    private void IgnoreStale()
+    {
+        Receive<StepCompleted>(_ => { });
+        Receive<EpochCompleted>(_ => { });
+        Receive<ParameterChecksum>(_ => { });
+        Receive<WeightsSnapshot>(_ => { });
+        Receive<StateSnapshot>(_ => { });
+        Receive<RunJoined>(_ => { });
+        Receive<RingStopped>(_ => { });
+        Receive<JoinTimedOut>(_ => { });
+        Receive<RegroupTimedOut>(_ => { });
+        Receive<StartGraceOver>(_ => { });
+        Receive<PauseTimedOut>(_ => { });
+        Receive<WorkerWaitTimedOut>(_ => { });
+        Receive<StartRun>(start => Sender.Tell(new RunFailed("", $"a run is already in progress ({_run?.RunId}); wait for it to finish")));
     }
 
     private void CommonHandlers()
@@ -336,9 +362,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.UnreachableMember>(unreachable => ForgetWorkersAt(unreachable.Member.Address, "it became unreachable"));
         Receive<ClusterEvent.MemberRemoved>(removed => ForgetWorkersAt(removed.Member.Address, "it left the cluster"));
         Receive<Terminated>(terminated => ForgetWorker(terminated.ActorRef.Path.ToString(), "its actor stopped"));
-        Receive<RingStopped>(_ => { });
         EvaluationHandlers();
-        Receive<StartRun>(start => Sender.Tell(new RunFailed("", $"a run is already in progress ({_run?.RunId}); wait for it to finish")));
+        IgnoreStale();
     }
 
     private void EvaluationHandlers()
@@ -684,6 +709,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void BeginRegroup(string reason, IReadOnlyList<RegisteredWorker> lost, bool abort)
     {
         var run = _run!;
+        if (run.JoinChecksums.Count < run.Members.Count && ++run.FailedFormations >= MaxFailedFormations)
+        {
+            FailRun($"ring generation {run.Generation} failed to form {MaxFailedFormations} times in a row; last reason: {reason}. Check that every worker can reach the others' data-plane endpoints");
+            return;
+        }
+
         Timers.Cancel("join-timeout");
         foreach (var worker in lost)
         {
@@ -1069,6 +1100,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public IEnumerable<RegisteredWorker> AliveMembers => Members.Where(m => !Lost.Contains(m.Path));
         public int LastCompletedEpoch { get; set; }
         public bool StartGraceOver { get; set; }
+        public int FailedFormations { get; set; }
         public TrainingPosition Committed { get; set; } = new(0, 1, 0);
         public TrainingPosition GenerationStart { get; set; } = new(0, 1, 0);
         public Dictionary<int, string> JoinChecksums { get; } = [];
