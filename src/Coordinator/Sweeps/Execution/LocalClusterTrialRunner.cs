@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Cli;
 using DeepGen.Distributed.Coordinator.Output;
@@ -15,56 +14,44 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Execution;
 /// <param name="logLevel">Akka log level of the trial nodes.</param>
 public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string logLevel = "WARNING") : ITrialRunner
 {
-    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, workerWaitTimeout, logLevel);
+    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, null, workerWaitTimeout, logLevel);
 
     /// <summary>
-    /// Reuses a run that finished before the restart, or else starts the trial again in a fresh
-    /// folder; the interrupted folder is kept beside it as <c>RUN_DIR.interrupted-N</c>.
+    /// Reuses a run that finished before the restart. Otherwise continues the run in its folder from
+    /// the newest usable checkpoint (see <see cref="TrialCheckpoints.NewestUsable"/>), which removes the
+    /// rows of <c>metrics.csv</c> and <c>evaluation.csv</c> after the checkpoint's step. Only when no
+    /// checkpoint is usable does the trial start again from its initial weights in a fresh folder; the
+    /// interrupted one is kept beside it as <c>RUN_DIR.interrupted-N</c>.
     /// </summary>
-    // TODO: resume from the latest checkpoint once 'deepgen train --resume RUN_DIR' exists;
-    // CoordinatorActor's StartRun always begins from the seeded initial weights today, so an
-    // interrupted trial trains its finished epochs again.
     public ITrialExecution Resume(TrialLaunch launch)
     {
         var final = Path.Combine(launch.RunDirectory, "checkpoints", "final.ckpt");
-        if (File.Exists(final) && LastEvaluation(launch.RunDirectory, launch.Config) is { Epoch: var epoch } evaluation && epoch == launch.Config.Epochs)
+        var recorded = TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, launch.Config.Epochs);
+        if (File.Exists(final) && recorded.Count > 0 && recorded[^1].Epoch == launch.Config.Epochs)
         {
-            return new FinishedTrial(new TrialOutcome(null, evaluation));
+            return new FinishedTrial(new TrialOutcome(null, recorded[^1]));
         }
 
-        if (Directory.Exists(launch.RunDirectory))
+        var log = launch.Log ?? (_ => { });
+        if (TrialCheckpoints.NewestUsable(launch.RunDirectory, launch.Config, log) is { } point)
         {
-            var attempt = 1;
-            while (Directory.Exists($"{launch.RunDirectory}.interrupted-{attempt}"))
+            log($"resumes after step {point.Step}: {point.Epoch} epoch(s) complete, {point.Position} samples of the next one trained");
+
+            // The sweep may have stopped before it recorded every evaluation that the run wrote, so
+            // the ones up to the checkpoint are reported again; the scheduler skips those it has.
+            foreach (var evaluation in TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step))
             {
-                attempt++;
+                launch.Evaluated(evaluation);
             }
 
-            Directory.Move(launch.RunDirectory, $"{launch.RunDirectory}.interrupted-{attempt}");
+            return new LocalClusterTrial(launch, point, workerWaitTimeout, logLevel);
         }
 
+        var moved = TrialCheckpoints.MoveAside(launch.RunDirectory);
+        log(moved is null
+            ? "has no run folder, so it starts from its initial weights"
+            : $"has no usable checkpoint, so it starts again from its initial weights; the interrupted run folder is kept as {Path.GetFileName(moved)}");
         return Start(launch);
-    }
-
-    /// <summary>The last epoch-end row of <c>evaluation.csv</c>, or null when there is none.</summary>
-    private static EpochEvaluation? LastEvaluation(string runDirectory, TrainingConfig config)
-    {
-        var path = Path.Combine(runDirectory, "evaluation.csv");
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        var rows = File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-        if (rows.Count == 0)
-        {
-            return null;
-        }
-
-        var last = rows[^1];
-        var names = config.Family.EvaluationMetrics;
-        var values = last.Skip(2).Take(names.Count).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
-        return new EpochEvaluation(int.Parse(last[0], CultureInfo.InvariantCulture), long.Parse(last[1], CultureInfo.InvariantCulture), names, values);
     }
 
     private sealed class FinishedTrial(TrialOutcome outcome) : ITrialExecution
@@ -78,9 +65,10 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
     {
         private readonly CancellationTokenSource _cancellation = new();
 
-        public LocalClusterTrial(TrialLaunch launch, TimeSpan workerWaitTimeout, string logLevel)
+        /// <param name="resume">Checkpointed state to continue from, or null to start from the initial weights.</param>
+        public LocalClusterTrial(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel)
         {
-            Completion = Task.Run(() => RunAsync(launch, workerWaitTimeout, logLevel, _cancellation.Token));
+            Completion = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, logLevel, _cancellation.Token));
         }
 
         public Task<TrialOutcome> Completion { get; }
@@ -92,7 +80,7 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
             _cancellation.Dispose();
         }
 
-        private static async Task<TrialOutcome> RunAsync(TrialLaunch launch, TimeSpan workerWaitTimeout, string logLevel, CancellationToken cancellation)
+        private static async Task<TrialOutcome> RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel, CancellationToken cancellation)
         {
             LocalCluster? cluster = null;
             try
@@ -100,7 +88,7 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
                 cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel);
                 cluster.StartWorkers(launch.Config.Workers, logLevel);
                 var observer = new EvaluationForwarder(launch.Evaluated);
-                var outcome = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout), cancellation).ConfigureAwait(false);
+                var outcome = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
                 return outcome switch
                 {
                     RunCompleted completed => new TrialOutcome(null, completed.FinalEvaluation),
