@@ -61,26 +61,34 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// A trial's run on its own nodes. <see cref="Completion"/> ends as soon as the coordinator
+    /// replies, so the scheduler can give the slots to the next trial at once. The nodes then shut
+    /// down in the background, and <see cref="DisposeAsync"/> waits for that.
+    /// </summary>
     private sealed class LocalClusterTrial : ITrialExecution
     {
         private readonly CancellationTokenSource _cancellation = new();
+        private readonly TaskCompletionSource<TrialOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Task _stopped;
 
         /// <param name="resume">Checkpointed state to continue from, or null to start from the initial weights.</param>
         public LocalClusterTrial(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel)
         {
-            Completion = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, logLevel, _cancellation.Token));
+            var token = _cancellation.Token;
+            _stopped = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, logLevel, _outcome, token));
         }
 
-        public Task<TrialOutcome> Completion { get; }
+        public Task<TrialOutcome> Completion => _outcome.Task;
 
         public async ValueTask DisposeAsync()
         {
             await _cancellation.CancelAsync().ConfigureAwait(false);
-            await Completion.ConfigureAwait(false);
+            await _stopped.ConfigureAwait(false);
             _cancellation.Dispose();
         }
 
-        private static async Task<TrialOutcome> RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel, CancellationToken cancellation)
+        private static async Task RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel, TaskCompletionSource<TrialOutcome> outcome, CancellationToken cancellation)
         {
             LocalCluster? cluster = null;
             try
@@ -88,24 +96,26 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
                 cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel);
                 cluster.StartWorkers(launch.Config.Workers, logLevel);
                 var observer = new EvaluationForwarder(launch.Evaluated);
-                var outcome = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
-                return outcome switch
+                var reply = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
+                outcome.TrySetResult(reply switch
                 {
                     RunCompleted completed => new TrialOutcome(null, completed.FinalEvaluation),
                     RunFailed failed => TrialOutcome.Failed(failed.Reason),
-                    _ => TrialOutcome.Failed($"unexpected reply from the trial's coordinator: {outcome}"),
-                };
+                    _ => TrialOutcome.Failed($"unexpected reply from the trial's coordinator: {reply}"),
+                });
             }
             catch (OperationCanceledException)
             {
-                return TrialOutcome.Failed("cancelled by the sweep scheduler");
+                outcome.TrySetResult(TrialOutcome.Failed("cancelled by the sweep scheduler"));
             }
             catch (Exception error) when (error is InvalidOperationException or IOException or CheckpointException or Akka.Actor.AskTimeoutException)
             {
-                return TrialOutcome.Failed($"{error.GetType().Name}: {error.Message}");
+                outcome.TrySetResult(TrialOutcome.Failed($"{error.GetType().Name}: {error.Message}"));
             }
             finally
             {
+                // Any other exception still ends the trial; it surfaces from DisposeAsync.
+                outcome.TrySetResult(TrialOutcome.Failed("the trial's nodes stopped without a reply from its coordinator"));
                 if (cluster is not null)
                 {
                     await cluster.DisposeAsync().ConfigureAwait(false);
