@@ -68,6 +68,13 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
     /// </summary>
     private sealed class LocalClusterTrial : ITrialExecution
     {
+        /// <summary>
+        /// Acceptable heartbeat pause of the trial's nodes. They share this process, so a late
+        /// heartbeat means busy CPUs, not a lost node: with the 3 s default, trials of a sweep on
+        /// an oversubscribed 2-core machine lost their only worker and failed.
+        /// </summary>
+        private static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(20);
+
         private readonly CancellationTokenSource _cancellation = new();
         private readonly TaskCompletionSource<TrialOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Task _stopped;
@@ -93,7 +100,7 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
             LocalCluster? cluster = null;
             try
             {
-                cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel);
+                cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel, heartbeatPause: HeartbeatPause);
                 cluster.StartWorkers(launch.Config.Workers, logLevel);
                 var observer = new EvaluationForwarder(launch.Evaluated);
                 var reply = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);

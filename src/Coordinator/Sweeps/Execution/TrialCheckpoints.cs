@@ -17,7 +17,7 @@ public static class TrialCheckpoints
     /// </summary>
     /// <remarks>
     /// A checkpoint at a step that is evaluated (every <see cref="TrainingConfig.EvaluateEverySteps"/>
-    /// steps and at epoch ends) is taken only when <c>evaluation.csv</c> holds that step's row. The
+    /// steps and at epoch ends) is taken only when <c>evaluation.csv</c> contains that step's row. The
     /// resumed run trains from the step after it, so an evaluation still running at the kill would
     /// never be reported, and a rung at that step would be decided later with another value. When no
     /// checkpoint passes that test, the newest otherwise usable one is taken.
@@ -46,7 +46,7 @@ public static class TrialCheckpoints
                 continue;
             }
 
-            if (WithoutCheckpointSettings(checkpoint.Config) != WithoutCheckpointSettings(config))
+            if (WithoutRecoverySettings(checkpoint.Config) != WithoutRecoverySettings(config))
             {
                 log($"rejects checkpoint {name} and tries the one before it: the checkpoint was written with other training settings than the spec gives this trial");
                 continue;
@@ -142,7 +142,7 @@ public static class TrialCheckpoints
         return evaluations;
     }
 
-    /// <summary>The settings that decide what a step computes; how often checkpoints are written does not.</summary>
-    private static TrainingConfig WithoutCheckpointSettings(TrainingConfig config) =>
+    /// <summary>Returns the settings without the recovery ones (checkpoint interval and count, minimum workers), which a resume may change.</summary>
+    private static TrainingConfig WithoutRecoverySettings(TrainingConfig config) =>
         config with { CheckpointEverySteps = 0, KeepCheckpoints = 0, MinWorkers = 0 };
 }
