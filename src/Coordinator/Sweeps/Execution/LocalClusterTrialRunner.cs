@@ -37,8 +37,8 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
         {
             log($"resumes after step {point.Step}: {point.Epoch} epoch(s) complete, {point.Position} samples of the next one trained");
 
-            // The sweep may have stopped before it recorded every evaluation that the run wrote, so
-            // the ones up to the checkpoint are reported again; the scheduler skips those it has.
+            // The sweep may have stopped before it recorded every evaluation that the run wrote.
+            // So the ones up to the checkpoint are reported again, and the scheduler skips those it has.
             foreach (var evaluation in TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step))
             {
                 launch.Evaluated(evaluation);
