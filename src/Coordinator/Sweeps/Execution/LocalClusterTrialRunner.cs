@@ -25,25 +25,23 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
     /// </summary>
     public ITrialExecution Resume(TrialLaunch launch)
     {
+        // The sweep may have stopped before it recorded every evaluation that the run wrote. So the
+        // recorded ones are reported again (up to the checkpoint when the trial resumes), and the
+        // scheduler skips those it has.
+        var log = launch.Log ?? (_ => { });
         var final = Path.Combine(launch.RunDirectory, "checkpoints", "final.ckpt");
         var recorded = TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, launch.Config.Epochs);
         if (File.Exists(final) && recorded.Count > 0 && recorded[^1].Epoch == launch.Config.Epochs)
         {
+            log("had finished every epoch and its final evaluation before the sweep stopped, so its results are kept");
+            Replay(launch, recorded);
             return new FinishedTrial(new TrialOutcome(null, recorded[^1]));
         }
 
-        var log = launch.Log ?? (_ => { });
         if (TrialCheckpoints.NewestUsable(launch.RunDirectory, launch.Config, log) is { } point)
         {
             log($"resumes after step {point.Step}: {point.Epoch} epoch(s) complete, {point.Position} samples of the next one trained");
-
-            // The sweep may have stopped before it recorded every evaluation that the run wrote.
-            // So the ones up to the checkpoint are reported again, and the scheduler skips those it has.
-            foreach (var evaluation in TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step))
-            {
-                launch.Evaluated(evaluation);
-            }
-
+            Replay(launch, TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step));
             return new LocalClusterTrial(launch, point, workerWaitTimeout, logLevel);
         }
 
@@ -52,6 +50,14 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
             ? "has no run folder, so it starts from its initial weights"
             : $"has no usable checkpoint, so it starts again from its initial weights; the interrupted run folder is kept as {Path.GetFileName(moved)}");
         return Start(launch);
+    }
+
+    private static void Replay(TrialLaunch launch, IEnumerable<EpochEvaluation> evaluations)
+    {
+        foreach (var evaluation in evaluations)
+        {
+            launch.Evaluated(evaluation);
+        }
     }
 
     private sealed class FinishedTrial(TrialOutcome outcome) : ITrialExecution
