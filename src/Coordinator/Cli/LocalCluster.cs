@@ -17,11 +17,13 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<ActorSystem> _workers = [];
     private readonly List<DataPlaneListener> _listeners = [];
+    private readonly TimeSpan? _heartbeatPause;
 
-    private LocalCluster(ActorSystem coordinatorSystem, IActorRef coordinator)
+    private LocalCluster(ActorSystem coordinatorSystem, IActorRef coordinator, TimeSpan? heartbeatPause)
     {
         CoordinatorSystem = coordinatorSystem;
         Coordinator = coordinator;
+        _heartbeatPause = heartbeatPause;
     }
 
     public ActorSystem CoordinatorSystem { get; }
@@ -33,21 +35,33 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Starts the coordinator node on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
     /// <param name="bindHost">Address to bind when it differs from the advertised <paramref name="host"/>; null binds <paramref name="host"/>.</param>
-    public static LocalCluster StartCoordinator(string host, int port, string logLevel, string? bindHost = null)
+    /// <param name="heartbeatPause">The failure detector's acceptable heartbeat pause (see <see cref="ClusterSettings.AcceptableHeartbeatPause"/>); null keeps the default.</param>
+    public static LocalCluster StartCoordinator(string host, int port, string logLevel, string? bindHost = null, TimeSpan? heartbeatPause = null)
     {
         var settings = new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel) { BindHostname = bindHost };
+        if (heartbeatPause is { } pause)
+        {
+            settings = settings with { AcceptableHeartbeatPause = pause };
+        }
+
         var system = NodeOptions.StartNode(settings, "--port");
         var coordinator = system.ActorOf(CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
-        return new LocalCluster(system, coordinator);
+        return new LocalCluster(system, coordinator, heartbeatPause);
     }
 
-    /// <summary>Starts <paramref name="count"/> worker nodes on loopback that join this cluster.</summary>
+    /// <summary>Starts <paramref name="count"/> worker nodes on loopback that join this cluster, with the coordinator's heartbeat pause.</summary>
     /// <param name="fault">Recovery drill for the first worker; because it shares this process, a kill also kills the coordinator.</param>
     public void StartWorkers(int count, string logLevel, Worker.FaultInjection? fault = null)
     {
         for (var i = 0; i < count; i++)
         {
-            var system = ClusterNode.Start(new ClusterSettings(ClusterRoles.Worker, "127.0.0.1", 0, [SeedNode], logLevel));
+            var settings = new ClusterSettings(ClusterRoles.Worker, "127.0.0.1", 0, [SeedNode], logLevel);
+            if (_heartbeatPause is { } pause)
+            {
+                settings = settings with { AcceptableHeartbeatPause = pause };
+            }
+
+            var system = ClusterNode.Start(settings);
             var listener = new DataPlaneListener(IPAddress.Loopback, 0);
             _workers.Add(system);
             _listeners.Add(listener);

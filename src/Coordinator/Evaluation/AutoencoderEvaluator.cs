@@ -22,7 +22,7 @@ public sealed class AutoencoderEvaluator : IEvaluator
     public AutoencoderEvaluator(ImageDataset testSet, ImageDataset trainSet, AutoencoderOptions options)
     {
         _testSet = testSet;
-        _model = new Autoencoder(options);
+        _model = DefaultGenerator.Unseeded(() => new Autoencoder(options));
         _meanImageMse = MeanImageMse(testSet, trainSet);
     }
 

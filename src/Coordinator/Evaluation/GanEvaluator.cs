@@ -36,10 +36,10 @@ public sealed class GanEvaluator : IEvaluator
     {
         _testSet = testSet;
         _seed = seed;
-        _networks = new GanNetworks(architecture, options);
+        _networks = DefaultGenerator.Unseeded(() => new GanNetworks(architecture, options));
         if (classifierWeights is not null)
         {
-            _classifier = new ClassifierCnn(new ClassifierOptions());
+            _classifier = DefaultGenerator.Unseeded(() => new ClassifierCnn(new ClassifierOptions()));
             ParameterCodec.Decode(classifierWeights, _classifier);
             _classifier.eval();
             using var noGrad = torch.no_grad();

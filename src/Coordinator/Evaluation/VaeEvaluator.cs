@@ -54,7 +54,7 @@ public sealed class VaeEvaluator : IEvaluator
         TorchRuntime.EnsureLoaded();
         this.testSet = testSet;
         this.seed = seed;
-        model = new Vae(options);
+        model = DefaultGenerator.Unseeded(() => new Vae(options));
         model.eval();
     }
 

@@ -45,13 +45,13 @@ public sealed class CamReporterActor : ReceiveActor
                 string page;
                 if (config.Model == "classifier")
                 {
-                    using var model = new ClassifierCnn(new ClassifierOptions());
+                    using var model = DefaultGenerator.Unseeded(() => new ClassifierCnn(new ClassifierOptions()));
                     ParameterCodec.Decode(snapshot.Weights, model);
                     page = CamReport.WriteForClassifier(model, testSet, probe, folder, title, snapshot.Epoch, snapshot.Step, fillValue);
                 }
                 else
                 {
-                    using var networks = new GanNetworks(config.GanArchitecture, new DcganOptions(config.LatentSize));
+                    using var networks = DefaultGenerator.Unseeded(() => new GanNetworks(config.GanArchitecture, new DcganOptions(config.LatentSize)));
                     ParameterCodec.Decode(snapshot.Weights, networks);
                     page = CamReport.WriteForDiscriminator(networks, testSet, probe, GeneratedCount, config.Seed, folder, title, snapshot.Epoch, snapshot.Step);
                 }

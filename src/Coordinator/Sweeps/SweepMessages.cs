@@ -25,6 +25,10 @@ public sealed record WorkerSlotLost(int Slot, string Reason);
 /// <param name="Attempt">Start count of the trial when it was launched; reports of an older attempt are dropped.</param>
 internal sealed record TrialEvaluated(string TrialId, int Attempt, EpochEvaluation Evaluation);
 
+/// <summary>A trial's runner took a decision on its own, such as the checkpoint a resume starts from.</summary>
+/// <param name="Decision">Text that follows the trial id in the decisions log.</param>
+internal sealed record TrialNoted(string TrialId, int Attempt, string Decision);
+
 /// <summary>A trial's runner finished it by itself.</summary>
 internal sealed record TrialEnded(string TrialId, int Attempt, TrialOutcome Outcome);
 

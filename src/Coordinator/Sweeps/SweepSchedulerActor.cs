@@ -92,6 +92,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
     private void Scheduling()
     {
         Receive<TrialEvaluated>(OnEvaluated);
+        Receive<TrialNoted>(noted => Decide($"{noted.TrialId} {noted.Decision}"));
         Receive<TrialEnded>(OnEnded);
         Receive<WorkerSlotLost>(LoseSlot);
         Receive<RunSweep>(_ => Sender.Tell(new Status.Failure(new InvalidOperationException("the sweep is already running"))));
@@ -105,6 +106,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
             Become(Finished);
         });
         Receive<TrialEvaluated>(_ => { });
+        Receive<TrialNoted>(_ => { });
         Receive<TrialEnded>(_ => { });
         Receive<WorkerSlotLost>(_ => { });
     }
@@ -113,6 +115,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
     {
         Receive<RunSweep>(_ => Sender.Tell(new SweepFinished(SweepResults.From(_state, _policy.Rungs))));
         Receive<TrialEvaluated>(_ => { });
+        Receive<TrialNoted>(_ => { });
         Receive<TrialEnded>(_ => { });
         Receive<WorkerSlotLost>(_ => { });
     }
@@ -204,7 +207,13 @@ public sealed class SweepSchedulerActor : ReceiveActor
         record.StartedSeconds ??= Now();
         var attempt = record.Attempts;
         var self = Self;
-        var launch = new TrialLaunch(trial.Id, trial.Config, Path.Combine(_store.Directory, record.RunDirectory), slots, e => self.Tell(new TrialEvaluated(trial.Id, attempt, e)));
+        var launch = new TrialLaunch(
+            trial.Id,
+            trial.Config,
+            Path.Combine(_store.Directory, record.RunDirectory),
+            slots,
+            e => self.Tell(new TrialEvaluated(trial.Id, attempt, e)),
+            decision => self.Tell(new TrialNoted(trial.Id, attempt, decision)));
         var execution = resume ? _runner.Resume(launch) : _runner.Start(launch);
         _running[trial.Id] = (execution, attempt);
         execution.Completion.PipeTo(self, success: outcome => new TrialEnded(trial.Id, attempt, outcome), failure: error => new TrialEnded(trial.Id, attempt, TrialOutcome.Failed($"runner failed: {error.Message}")));
@@ -237,7 +246,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
             return;
         }
 
-        record.Curve.Add(new MetricPoint(Now(), evaluation.Epoch, evaluation.Step, value));
+        RecordPoint(record, evaluation, value);
         // Epoch rungs count only epoch-end evaluations; a mid-epoch snapshot reports resource 0.
         long resource = evaluation.Step;
         if (_plan.Spec.Scheduler.Unit == ResourceUnit.Epochs)
@@ -260,6 +269,30 @@ public sealed class SweepSchedulerActor : ReceiveActor
         }
 
         Save();
+    }
+
+    /// <summary>
+    /// Adds an evaluation to the trial's curve, in step order. A resumed trial reports evaluations
+    /// that the curve may already hold: the ones up to its checkpoint again, and the ones after it
+    /// once it trains those steps again. A point at the same step with the same value is kept as it
+    /// is; one with another value is replaced. Rungs are never decided twice, because the policy's
+    /// state has passed them.
+    /// </summary>
+    private void RecordPoint(TrialRecord record, EpochEvaluation evaluation, double value)
+    {
+        var index = record.Curve.FindIndex(p => p.Step == evaluation.Step);
+        if (index >= 0)
+        {
+            if (record.Curve[index].Value != value)
+            {
+                record.Curve[index] = new MetricPoint(Now(), evaluation.Epoch, evaluation.Step, value);
+            }
+
+            return;
+        }
+
+        var after = record.Curve.FindIndex(p => p.Step > evaluation.Step);
+        record.Curve.Insert(after < 0 ? record.Curve.Count : after, new MetricPoint(Now(), evaluation.Epoch, evaluation.Step, value));
     }
 
     private void OnEnded(TrialEnded message)

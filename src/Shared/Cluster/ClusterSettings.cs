@@ -19,10 +19,18 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
     public string? BindHostname { get; init; }
 
     /// <summary>
+    /// Heartbeat silence after which the failure detector marks a node unreachable, on top of the
+    /// 1 s heartbeat interval. Nodes in one process cannot be cut off from each other by the network,
+    /// so a longer pause there only delays finding a hung node, and avoids losing a healthy one
+    /// whose heartbeats are late because the CPUs are oversubscribed.
+    /// </summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// Builds the HOCON. The Split Brain Resolver keeps the side that contains the oldest node, which
     /// is the coordinator because it is the first seed: a worker cut off from the coordinator is
     /// downed rather than forming a second cluster. The failure detector marks a silent node
-    /// unreachable after about 4 s (1 s heartbeats, 3 s acceptable pause).
+    /// unreachable after about 4 s (1 s heartbeats, <see cref="AcceptableHeartbeatPause"/> of 3 s by default).
     /// </summary>
     public Config ToConfig()
     {
@@ -72,7 +80,7 @@ public sealed record ClusterSettings(string Role, string Hostname, int Port, IRe
                 }
                 failure-detector {
                   heartbeat-interval = 1s
-                  acceptable-heartbeat-pause = 3s
+                  acceptable-heartbeat-pause = {{((int)Math.Ceiling(AcceptableHeartbeatPause.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)}}ms
                   threshold = 8.0
                 }
                 log-info = off

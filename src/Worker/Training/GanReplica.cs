@@ -55,7 +55,7 @@ public sealed class GanReplica : IReplica
     {
         _settings = settings;
         torch.set_num_threads(settings.ThreadsPerWorker);
-        Networks = new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize));
+        Networks = DefaultGenerator.Unseeded(() => new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize)));
         ParameterCodec.Decode(weights, Networks);
         Networks.train();
 
@@ -79,8 +79,7 @@ public sealed class GanReplica : IReplica
     /// <summary>Creates both networks with the seed and returns their encoded initial state.</summary>
     public static byte[] InitialWeights(GanReplicaSettings settings)
     {
-        torch.manual_seed(settings.Seed);
-        using var networks = new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize));
+        using var networks = DefaultGenerator.Seeded(settings.Seed, () => new GanNetworks(settings.Architecture, new DcganOptions(settings.LatentSize)));
         return ParameterCodec.Encode(networks);
     }
 

@@ -1,11 +1,16 @@
 using DeepGen.Distributed.Configuration;
+using DeepGen.Distributed.Training;
 
 namespace DeepGen.Distributed.Worker.Training;
 
 /// <summary>Creates the replica of a run's model family and its seeded initial state.</summary>
 public static class ReplicaFactory
 {
-    /// <summary>Creates the model with the run's seed and returns its encoded initial state, which every rank loads.</summary>
+    /// <summary>
+    /// Creates the model with the run's seed and returns its encoded initial state, which every rank loads.
+    /// The seeding and the construction hold <see cref="DefaultGenerator"/>'s lock, so the same seed gives the
+    /// same weights while other runs in the process build models at the same time.
+    /// </summary>
     public static byte[] InitialWeights(TrainingConfig config, int rows, int columns) => config.Model switch
     {
         "vae" => VaeReplica.InitialWeights(config, rows * columns),

@@ -154,13 +154,12 @@ public abstract class SingleNetworkReplica : IReplica
 
 /// <summary>Data-parallel autoencoder: per-pixel MSE plus the optional L2 penalty λΣ‖W‖².</summary>
 public sealed class AutoencoderReplica(TrainingConfig config, int inputSize, ReadOnlySpan<byte> weights)
-    : SingleNetworkReplica(config, Load(new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize)), weights), termCount: 1)
+    : SingleNetworkReplica(config, Load(DefaultGenerator.Unseeded(() => new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize))), weights), termCount: 1)
 {
     /// <summary>Creates the model with the run's seed and returns its encoded initial state.</summary>
     public static byte[] InitialWeights(TrainingConfig config, int inputSize)
     {
-        torch.manual_seed(config.Seed);
-        using var model = new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize));
+        using var model = DefaultGenerator.Seeded(config.Seed, () => new Autoencoder(new AutoencoderOptions(inputSize, config.LatentSize)));
         return ParameterCodec.Encode(model);
     }
 
@@ -181,13 +180,12 @@ public sealed class AutoencoderReplica(TrainingConfig config, int inputSize, Rea
 
 /// <summary>Data-parallel CNN classifier: cross-entropy, with the batch accuracy as a second term.</summary>
 public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> weights)
-    : SingleNetworkReplica(config, Load(new ClassifierCnn(new ClassifierOptions()), weights), termCount: 2)
+    : SingleNetworkReplica(config, Load(DefaultGenerator.Unseeded(() => new ClassifierCnn(new ClassifierOptions())), weights), termCount: 2)
 {
     /// <summary>Creates the model with the run's seed and returns its encoded initial state.</summary>
     public static byte[] InitialWeights(TrainingConfig config)
     {
-        torch.manual_seed(config.Seed);
-        using var model = new ClassifierCnn(new ClassifierOptions());
+        using var model = DefaultGenerator.Seeded(config.Seed, () => new ClassifierCnn(new ClassifierOptions()));
         return ParameterCodec.Encode(model);
     }
 

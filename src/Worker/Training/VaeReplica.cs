@@ -40,7 +40,7 @@ public sealed class VaeReplica : IReplica
         // libtorch's OpenMP pool size is a per-thread setting: a thread that never sets it uses
         // one OpenMP thread per core, and two replicas in one process would oversubscribe.
         torch.set_num_threads(config.ThreadsPerWorker);
-        Model = new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize));
+        Model = DefaultGenerator.Unseeded(() => new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize)));
         ParameterCodec.Decode(initialWeights, Model);
         Model.train();
         var parameters = Model.parameters().ToList();
@@ -58,8 +58,7 @@ public sealed class VaeReplica : IReplica
     /// <summary>Creates a model with the run's seed and returns its encoded initial parameters.</summary>
     public static byte[] InitialWeights(TrainingConfig config, int inputSize)
     {
-        torch.manual_seed(config.Seed);
-        using var model = new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize));
+        using var model = DefaultGenerator.Seeded(config.Seed, () => new Vae(new VaeOptions(inputSize, config.HiddenSize, config.LatentSize)));
         return ParameterCodec.Encode(model);
     }
 

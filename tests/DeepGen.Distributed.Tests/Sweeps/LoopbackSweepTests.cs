@@ -31,6 +31,9 @@ public sealed class LoopbackSweepTests
           max_concurrent: 2
         """;
 
+    // The same sweep evaluated every 5 steps, so it also writes a checkpoint every 5 steps.
+    private static readonly string ResumableSpec = Spec.Replace("  test_limit: 200\n", "  test_limit: 200\n  eval_every: 5\n", StringComparison.Ordinal);
+
     /// <summary>The plan with trial-001 made to diverge at step 25, in its second epoch.</summary>
     private static SweepPlan PlanWithDivergingTrial()
     {
@@ -63,27 +66,45 @@ public sealed class LoopbackSweepTests
     }
 
     [Fact]
-    public async Task Killed_sweep_resumes_without_losing_trials()
+    public async Task Killed_sweep_resumes_from_checkpoints()
     {
         TorchRuntime.EnsureLoaded();
+        Assert.Contains("eval_every: 5", ResumableSpec, StringComparison.Ordinal);
         using var folder = new TemporaryDirectory();
         var store = new SweepStore(folder.Path);
-        store.Create(Spec);
-        var plan = SweepPlan.Parse(Spec);
+        store.Create(ResumableSpec);
+        var plan = SweepPlan.Parse(ResumableSpec);
+        Assert.All(plan.Trials, t => Assert.Equal(5, t.Config.CheckpointEverySteps));
         var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(60));
 
+        // Kill once a trial has completed and the running ones are mid-way through their 40 steps.
         await using (var sweep = new SweepUnderTest(plan, store, runner, slots: 2))
         {
             await sweep.WaitForStateAsync(
-                s => s.Trials.Any(t => t.Status == TrialStatus.Completed) && s.Trials.Any(t => t.Status == TrialStatus.Running),
+                s => s.Trials.Any(t => t.Status == TrialStatus.Completed)
+                    && s.Trials.Any(t => t.Status == TrialStatus.Running)
+                    && s.Trials.Where(t => t.Status == TrialStatus.Running).All(t => t.Curve.Count > 0 && t.Curve[^1].Step is >= 10 and <= 25),
                 TimeSpan.FromMinutes(2),
-                "a completed trial and a running one");
+                "a completed trial and every running one evaluated at a step from 10 to 25");
             await sweep.KillAsync();
         }
 
         var killed = store.LoadState()!;
+        // A trial that started just before the kill may have no checkpoint yet and start again. The
+        // ones evaluated at step 10 or later had written checkpoints and must resume from them.
+        var running = killed.Trials.Where(t => t.Status == TrialStatus.Running && t.Curve.Any(p => p.Step >= 10)).Select(t => t.Id).ToList();
         var kept = killed.Trials.Where(t => t.Status == TrialStatus.Completed).ToDictionary(t => t.Id, t => t.FinalMetric);
         var checkpoints = kept.Keys.ToDictionary(id => id, id => File.GetLastWriteTimeUtc(Path.Combine(folder.Path, "trials", id, "checkpoints", "final.ckpt")));
+        var curvesBefore = killed.Trials.ToDictionary(t => t.Id, t => t.Curve.Select(p => p.Step).ToList());
+        var metricsBefore = new Dictionary<string, Dictionary<long, string>>();
+        foreach (var id in running)
+        {
+            metricsBefore[id] = await StableMetricsAsync(Path.Combine(folder.Path, "trials", id));
+        }
+
+        // The killed trials' nodes stop in the background, so a trial may still finish its 40 steps
+        // before they do. The resume then keeps it as finished.
+        var interrupted = running.Where(id => metricsBefore[id].Count < 40).ToList();
 
         var results = await SweepHost.RunAsync(plan, store, new LocalClusterTrialRunner(TimeSpan.FromSeconds(60)), slots: 2, "WARNING", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
 
@@ -91,5 +112,61 @@ public sealed class LoopbackSweepTests
         Assert.All(results.Trials, t => Assert.Equal("completed", t.Status));
         Assert.All(kept, k => Assert.Equal(k.Value, results.Trials.Single(t => t.Id == k.Key).FinalMetric));
         Assert.All(checkpoints, c => Assert.Equal(c.Value, File.GetLastWriteTimeUtc(Path.Combine(folder.Path, "trials", c.Key, "checkpoints", "final.ckpt"))));
+        Assert.NotEmpty(interrupted);
+
+        var decisions = File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName));
+        var final = store.LoadState()!;
+        foreach (var id in interrupted)
+        {
+            Assert.False(Directory.Exists(Path.Combine(folder.Path, "trials", $"{id}.interrupted-1")), $"{id} started again from its initial weights:\n{decisions}");
+            var match = System.Text.RegularExpressions.Regex.Match(decisions, $@"{id} resumes after step (\d+)");
+            Assert.True(match.Success, $"decisions.log has no resume line for {id}:\n{decisions}");
+            var resumedAfter = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(resumedAfter, 5, 39);
+
+            // Every step is in metrics.csv once, and the rows up to the checkpoint are the ones
+            // written before the kill, with the same loss and unix_time, so those steps were not
+            // trained again.
+            var metrics = ReadMetrics(Path.Combine(folder.Path, "trials", id));
+            Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), metrics.Keys.Order());
+            for (long step = 1; step <= resumedAfter; step++)
+            {
+                Assert.Equal(metricsBefore[id][step], metrics[step]);
+            }
+
+            // The sweep state keeps the evaluations reported before the kill, each step once.
+            var curve = final.Trials.Single(t => t.Id == id).Curve.Select(p => p.Step).ToList();
+            Assert.Equal(curve.Distinct().Count(), curve.Count);
+            Assert.Equal(curve.Order(), curve);
+            Assert.Subset(curve.ToHashSet(), curvesBefore[id].ToHashSet());
+            Assert.Equal([5L, 10, 15, 20, 25, 30, 35, 40], curve);
+            Assert.Equal(2, final.Trials.Single(t => t.Id == id).Attempts);
+        }
     }
+
+    /// <summary>Reads metrics.csv by step once the killed trial's nodes have stopped writing it (bounded wait).</summary>
+    private static async Task<Dictionary<long, string>> StableMetricsAsync(string runDirectory)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var previous = ReadMetrics(runDirectory);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var current = ReadMetrics(runDirectory);
+            if (current.Count == previous.Count)
+            {
+                return current;
+            }
+
+            previous = current;
+        }
+
+        throw new TimeoutException($"{runDirectory}/metrics.csv still grew 30 s after the sweep was killed");
+    }
+
+    private static Dictionary<long, string> ReadMetrics(string runDirectory) =>
+        File.ReadAllLines(Path.Combine(runDirectory, "metrics.csv"))
+            .Skip(1)
+            .Where(l => l.Length > 0)
+            .ToDictionary(l => long.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture), l => l);
 }

@@ -1,5 +1,7 @@
 using DeepGen.Distributed.Coordinator.Sweeps;
+using DeepGen.Distributed.Coordinator.Sweeps.Execution;
 using DeepGen.Distributed.Coordinator.Sweeps.Output;
+using DeepGen.Distributed.Messages;
 
 namespace DeepGen.Distributed.Tests.Sweeps;
 
@@ -164,5 +166,96 @@ public sealed class SweepSchedulerActorTests
         Assert.Equal("trial-004", results.BestTrialId);
         Assert.True(results.ElapsedSeconds >= killed.ElapsedSeconds);
         Assert.Contains("sweep resumed", File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_replays_evaluations_without_duplicates()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+        var plan = Plan(1, 4, "{type: asha, grace_period: 1, reduction_factor: 2}");
+        Assert.Equal([1L, 2], plan.Spec.Scheduler.Rungs());
+
+        // The first attempt evaluates epochs 1 to 3, then hangs until the sweep is killed.
+        var first = new DelegateTrialRunner(async (launch, cancellation) =>
+        {
+            foreach (var (epoch, value) in new[] { (1, 9.0), (2, 8.0), (3, 7.0) })
+            {
+                launch.Evaluated(new EpochEvaluation(epoch, epoch * 10L, ["test_neg_elbo"], [value]));
+            }
+
+            await Task.Delay(Timeout.Infinite, cancellation);
+            return TrialOutcome.Failed("unreachable");
+        });
+        await using (var sweep = new SweepUnderTest(plan, store, first, slots: 1))
+        {
+            await sweep.WaitForStateAsync(s => s.Trials[0].Curve.Count == 3, TimeSpan.FromSeconds(30), "three evaluations of trial-000");
+            await sweep.KillAsync();
+        }
+
+        var killed = store.LoadState()!.Trials[0];
+        Assert.Equal(2, killed.Rungs.Count);
+
+        // The resumed attempt replays epochs 1 and 2 from its checkpoint's run folder, trains
+        // epoch 3 again with another value, and finishes epoch 4.
+        var second = new DelegateTrialRunner((launch, _) =>
+        {
+            foreach (var (epoch, value) in new[] { (1, 9.0), (2, 8.0), (3, 6.5), (4, 6.0) })
+            {
+                launch.Evaluated(new EpochEvaluation(epoch, epoch * 10L, ["test_neg_elbo"], [value]));
+            }
+
+            return Task.FromResult(new TrialOutcome(null, new EpochEvaluation(4, 40, ["test_neg_elbo"], [6.0])));
+        });
+        await using var resumed = new SweepUnderTest(plan, store, second, slots: 1);
+        var results = (await resumed.Finished).Results;
+
+        var trial = store.LoadState()!.Trials[0];
+        Assert.Equal("completed", results.Trials[0].Status);
+        Assert.Equal([10L, 20, 30, 40], trial.Curve.Select(p => p.Step));
+        Assert.Equal([9.0, 8.0, 6.5, 6.0], trial.Curve.Select(p => p.Value));
+        Assert.Equal(killed.Curve[0], trial.Curve[0]);
+        Assert.Equal(killed.Curve[1], trial.Curve[1]);
+        Assert.Equal(killed.Rungs, trial.Rungs);
+        Assert.Equal(6.0, trial.FinalMetric);
+    }
+
+    /// <summary>A runner whose every start and resume runs the same delegate until it returns or is cancelled.</summary>
+    private sealed class DelegateTrialRunner(Func<TrialLaunch, CancellationToken, Task<TrialOutcome>> run) : ITrialRunner
+    {
+        public ITrialExecution Start(TrialLaunch launch) => new Execution(launch, run);
+
+        public ITrialExecution Resume(TrialLaunch launch) => new Execution(launch, run);
+
+        private sealed class Execution : ITrialExecution
+        {
+            private readonly CancellationTokenSource _cancellation = new();
+
+            public Execution(TrialLaunch launch, Func<TrialLaunch, CancellationToken, Task<TrialOutcome>> run)
+            {
+                var token = _cancellation.Token;
+                Completion = Task.Run(async () =>
+                {
+                    try
+                    {
+                        return await run(launch, token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return TrialOutcome.Failed("cancelled");
+                    }
+                });
+            }
+
+            public Task<TrialOutcome> Completion { get; }
+
+            public async ValueTask DisposeAsync()
+            {
+                await _cancellation.CancelAsync();
+                await Completion;
+                _cancellation.Dispose();
+            }
+        }
     }
 }

@@ -10,7 +10,11 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Execution;
 /// Called for every evaluation of the trial (epoch ends and every <see cref="TrainingConfig.EvaluateEverySteps"/> steps),
 /// on a thread of the runner's choosing; it must return quickly.
 /// </param>
-public sealed record TrialLaunch(string TrialId, TrainingConfig Config, string RunDirectory, IReadOnlyList<int> Slots, Action<EpochEvaluation> Evaluated);
+/// <param name="Log">
+/// Called, on any thread, with each decision the runner takes for the trial on its own, such as the
+/// checkpoint a resume starts from or a checkpoint it rejects; null drops them.
+/// </param>
+public sealed record TrialLaunch(string TrialId, TrainingConfig Config, string RunDirectory, IReadOnlyList<int> Slots, Action<EpochEvaluation> Evaluated, Action<string>? Log = null);
 
 /// <summary>How a trial ended when the runner let it end by itself.</summary>
 /// <param name="FailureReason">Null when every epoch finished; otherwise why the run failed (NaN loss, lost worker, crash).</param>
@@ -42,8 +46,9 @@ public interface ITrialRunner
 
     /// <summary>
     /// Continues a trial that was running when the sweep's coordinator stopped, from the latest
-    /// valid checkpoint in <see cref="TrialLaunch.RunDirectory"/>. It must not train the epochs
-    /// that the checkpoint already covers again.
+    /// valid checkpoint in <see cref="TrialLaunch.RunDirectory"/>. It must not train the steps
+    /// that the checkpoint already covers again. Evaluations after the checkpoint's step are
+    /// reported again, because the resumed trial trains those steps again.
     /// </summary>
     ITrialExecution Resume(TrialLaunch launch);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Cli;
 using DeepGen.Distributed.Coordinator.Output;
@@ -15,56 +14,50 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Execution;
 /// <param name="logLevel">Akka log level of the trial nodes.</param>
 public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string logLevel = "WARNING") : ITrialRunner
 {
-    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, workerWaitTimeout, logLevel);
+    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, null, workerWaitTimeout, logLevel);
 
     /// <summary>
-    /// Reuses a run that finished before the restart, or else starts the trial again in a fresh
-    /// folder; the interrupted folder is kept beside it as <c>RUN_DIR.interrupted-N</c>.
+    /// Reuses a run that finished before the restart. Otherwise continues the run in its folder from
+    /// the newest usable checkpoint (see <see cref="TrialCheckpoints.NewestUsable"/>), which removes the
+    /// rows of <c>metrics.csv</c> and <c>evaluation.csv</c> after the checkpoint's step. Only when no
+    /// checkpoint is usable does the trial start again from its initial weights in a fresh folder; the
+    /// interrupted one is kept beside it as <c>RUN_DIR.interrupted-N</c>.
     /// </summary>
-    // TODO: resume from the latest checkpoint once 'deepgen train --resume RUN_DIR' exists;
-    // CoordinatorActor's StartRun always begins from the seeded initial weights today, so an
-    // interrupted trial trains its finished epochs again.
     public ITrialExecution Resume(TrialLaunch launch)
     {
+        // The sweep may have stopped before it recorded every evaluation that the run wrote. So the
+        // recorded ones are reported again (up to the checkpoint when the trial resumes), and the
+        // scheduler skips those it has.
+        var log = launch.Log ?? (_ => { });
         var final = Path.Combine(launch.RunDirectory, "checkpoints", "final.ckpt");
-        if (File.Exists(final) && LastEvaluation(launch.RunDirectory, launch.Config) is { Epoch: var epoch } evaluation && epoch == launch.Config.Epochs)
+        var recorded = TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, launch.Config.Epochs);
+        if (File.Exists(final) && recorded.Count > 0 && recorded[^1].Epoch == launch.Config.Epochs)
         {
-            return new FinishedTrial(new TrialOutcome(null, evaluation));
+            log("had finished every epoch and its final evaluation before the sweep stopped, so its results are kept");
+            Replay(launch, recorded);
+            return new FinishedTrial(new TrialOutcome(null, recorded[^1]));
         }
 
-        if (Directory.Exists(launch.RunDirectory))
+        if (TrialCheckpoints.NewestUsable(launch.RunDirectory, launch.Config, log) is { } point)
         {
-            var attempt = 1;
-            while (Directory.Exists($"{launch.RunDirectory}.interrupted-{attempt}"))
-            {
-                attempt++;
-            }
-
-            Directory.Move(launch.RunDirectory, $"{launch.RunDirectory}.interrupted-{attempt}");
+            log($"resumes after step {point.Step}: {point.Epoch} epoch(s) complete, {point.Position} samples of the next one trained");
+            Replay(launch, TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step));
+            return new LocalClusterTrial(launch, point, workerWaitTimeout, logLevel);
         }
 
+        var moved = TrialCheckpoints.MoveAside(launch.RunDirectory);
+        log(moved is null
+            ? "has no run folder, so it starts from its initial weights"
+            : $"has no usable checkpoint, so it starts again from its initial weights; the interrupted run folder is kept as {Path.GetFileName(moved)}");
         return Start(launch);
     }
 
-    /// <summary>The last epoch-end row of <c>evaluation.csv</c>, or null when there is none.</summary>
-    private static EpochEvaluation? LastEvaluation(string runDirectory, TrainingConfig config)
+    private static void Replay(TrialLaunch launch, IEnumerable<EpochEvaluation> evaluations)
     {
-        var path = Path.Combine(runDirectory, "evaluation.csv");
-        if (!File.Exists(path))
+        foreach (var evaluation in evaluations)
         {
-            return null;
+            launch.Evaluated(evaluation);
         }
-
-        var rows = File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-        if (rows.Count == 0)
-        {
-            return null;
-        }
-
-        var last = rows[^1];
-        var names = config.Family.EvaluationMetrics;
-        var values = last.Skip(2).Take(names.Count).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
-        return new EpochEvaluation(int.Parse(last[0], CultureInfo.InvariantCulture), long.Parse(last[1], CultureInfo.InvariantCulture), names, values);
     }
 
     private sealed class FinishedTrial(TrialOutcome outcome) : ITrialExecution
@@ -74,50 +67,68 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// A trial's run on its own nodes. <see cref="Completion"/> ends as soon as the coordinator
+    /// replies, so the scheduler can give the slots to the next trial at once. The nodes then shut
+    /// down in the background, and <see cref="DisposeAsync"/> waits for that.
+    /// </summary>
     private sealed class LocalClusterTrial : ITrialExecution
     {
-        private readonly CancellationTokenSource _cancellation = new();
+        /// <summary>
+        /// Acceptable heartbeat pause of the trial's nodes. They share this process, so a late
+        /// heartbeat means busy CPUs, not a lost node: with the 3 s default, trials of a sweep on
+        /// an oversubscribed 2-core machine lost their only worker and failed.
+        /// </summary>
+        private static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(20);
 
-        public LocalClusterTrial(TrialLaunch launch, TimeSpan workerWaitTimeout, string logLevel)
+        private readonly CancellationTokenSource _cancellation = new();
+        private readonly TaskCompletionSource<TrialOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Task _stopped;
+
+        /// <param name="resume">Checkpointed state to continue from, or null to start from the initial weights.</param>
+        public LocalClusterTrial(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel)
         {
-            Completion = Task.Run(() => RunAsync(launch, workerWaitTimeout, logLevel, _cancellation.Token));
+            var token = _cancellation.Token;
+            _stopped = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, logLevel, _outcome, token));
         }
 
-        public Task<TrialOutcome> Completion { get; }
+        public Task<TrialOutcome> Completion => _outcome.Task;
 
         public async ValueTask DisposeAsync()
         {
             await _cancellation.CancelAsync().ConfigureAwait(false);
-            await Completion.ConfigureAwait(false);
+            await _stopped.ConfigureAwait(false);
             _cancellation.Dispose();
         }
 
-        private static async Task<TrialOutcome> RunAsync(TrialLaunch launch, TimeSpan workerWaitTimeout, string logLevel, CancellationToken cancellation)
+        private static async Task RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel, TaskCompletionSource<TrialOutcome> outcome, CancellationToken cancellation)
         {
             LocalCluster? cluster = null;
             try
             {
-                cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel);
+                cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel, heartbeatPause: HeartbeatPause);
                 cluster.StartWorkers(launch.Config.Workers, logLevel);
                 var observer = new EvaluationForwarder(launch.Evaluated);
-                var outcome = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout), cancellation).ConfigureAwait(false);
-                return outcome switch
+                var reply = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
+                outcome.TrySetResult(reply switch
                 {
                     RunCompleted completed => new TrialOutcome(null, completed.FinalEvaluation),
                     RunFailed failed => TrialOutcome.Failed(failed.Reason),
-                    _ => TrialOutcome.Failed($"unexpected reply from the trial's coordinator: {outcome}"),
-                };
+                    _ => TrialOutcome.Failed($"unexpected reply from the trial's coordinator: {reply}"),
+                });
             }
             catch (OperationCanceledException)
             {
-                return TrialOutcome.Failed("cancelled by the sweep scheduler");
+                outcome.TrySetResult(TrialOutcome.Failed("cancelled by the sweep scheduler"));
             }
             catch (Exception error) when (error is InvalidOperationException or IOException or CheckpointException or Akka.Actor.AskTimeoutException)
             {
-                return TrialOutcome.Failed($"{error.GetType().Name}: {error.Message}");
+                outcome.TrySetResult(TrialOutcome.Failed($"{error.GetType().Name}: {error.Message}"));
             }
             finally
             {
+                // Any other exception still ends the trial; it surfaces from DisposeAsync.
+                outcome.TrySetResult(TrialOutcome.Failed("the trial's nodes stopped without a reply from its coordinator"));
                 if (cluster is not null)
                 {
                     await cluster.DisposeAsync().ConfigureAwait(false);

@@ -48,6 +48,9 @@ public static class ConfigSettings
         ["inject_nan_at_step"] = (SettingType.WholeNumber, (c, v) => c with { InjectNanAtStep = long.Parse(v, NumberStyles.Integer, CultureInfo.InvariantCulture) }),
         ["lr_schedule"] = (SettingType.Text, (c, v) => c with { LearningRateSchedule = v }),
         ["deletion_augmentation"] = (SettingType.Real, (c, v) => c with { DeletionAugmentation = Real(v) }),
+        ["min_workers"] = (SettingType.WholeNumber, (c, v) => c with { MinWorkers = Int(v) }),
+        ["checkpoint_every"] = (SettingType.WholeNumber, (c, v) => c with { CheckpointEverySteps = Int(v) }),
+        ["keep_checkpoints"] = (SettingType.WholeNumber, (c, v) => c with { KeepCheckpoints = Int(v) }),
     };
 
     /// <summary>Every accepted setting name, sorted.</summary>

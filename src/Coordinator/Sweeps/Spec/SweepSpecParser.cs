@@ -87,6 +87,15 @@ public sealed class SweepSpecParser
         var objective = ReadObjective(Section(root, "objective"), root, baseConfig);
         var budget = ReadBudget(Section(root, "budget"));
         var (scheduler, config) = ReadScheduler(Section(root, "scheduler"), baseConfig, baseLines);
+        if (!baseLines.ContainsKey("checkpoint_every"))
+        {
+            // An interrupted trial resumes from its newest checkpoint. Checkpointing at every
+            // evaluation means a resume retrains at most one evaluation interval, and the
+            // checkpoint steps line up with the rungs. Without evaluations between epoch ends,
+            // the epoch-end checkpoints are the only ones.
+            config = config with { CheckpointEverySteps = config.EvaluateEverySteps };
+        }
+
         return objective is null ? null : new SweepSpec(config, parameters, search, objective, budget, scheduler);
     }
 

@@ -72,4 +72,52 @@ public sealed class FashionMnistTests : IDisposable
 
         Assert.Equal(new byte[] { 5, 6 }, dataset.Pixels);
     }
+
+    [Fact]
+    public void Second_load_returns_cached_instance()
+    {
+        IdxReader.WriteImages(folder.File("t10k-images-idx3-ubyte.gz"), new IdxImages(2, 1, 1, [5, 6]), gzip: true);
+        IdxReader.WriteLabels(folder.File("t10k-labels-idx1-ubyte.gz"), [1, 2], gzip: true);
+
+        var first = FashionMnist.Load(folder.Path, DatasetSplit.Test);
+        var second = FashionMnist.Load(folder.Path + Path.DirectorySeparatorChar, DatasetSplit.Test);
+
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void Changed_file_is_read_again()
+    {
+        var images = folder.File("t10k-images-idx3-ubyte.gz");
+        var labels = folder.File("t10k-labels-idx1-ubyte.gz");
+        IdxReader.WriteImages(images, new IdxImages(2, 1, 1, [5, 6]), gzip: true);
+        IdxReader.WriteLabels(labels, [1, 2], gzip: true);
+        var first = FashionMnist.Load(folder.Path, DatasetSplit.Test);
+
+        IdxReader.WriteImages(images, new IdxImages(3, 1, 1, [7, 8, 9]), gzip: true);
+        IdxReader.WriteLabels(labels, [3, 4, 5], gzip: true);
+        var second = FashionMnist.Load(folder.Path, DatasetSplit.Test);
+
+        Assert.NotSame(first, second);
+        Assert.Equal(new byte[] { 5, 6 }, first.Pixels);
+        Assert.Equal(new byte[] { 7, 8, 9 }, second.Pixels);
+        Assert.Equal(new byte[] { 3, 4, 5 }, second.Labels);
+    }
+
+    [Fact]
+    public void Same_length_rewrite_is_read_again()
+    {
+        var images = folder.File("t10k-images-idx3-ubyte");
+        var labels = folder.File("t10k-labels-idx1-ubyte");
+        IdxReader.WriteImages(images, new IdxImages(2, 1, 1, [5, 6]), gzip: false);
+        IdxReader.WriteLabels(labels, [1, 2], gzip: false);
+        var first = FashionMnist.Load(folder.Path, DatasetSplit.Test);
+
+        IdxReader.WriteImages(images, new IdxImages(2, 1, 1, [8, 9]), gzip: false);
+        File.SetLastWriteTimeUtc(images, File.GetLastWriteTimeUtc(images).AddSeconds(1));
+        var second = FashionMnist.Load(folder.Path, DatasetSplit.Test);
+
+        Assert.NotSame(first, second);
+        Assert.Equal(new byte[] { 8, 9 }, second.Pixels);
+    }
 }
