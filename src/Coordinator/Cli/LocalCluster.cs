@@ -50,8 +50,7 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="count"/> worker nodes on loopback that join this cluster, with the coordinator's heartbeat pause.</summary>
-    /// <param name="fault">Recovery drill for the first worker; because it shares this process, a kill also kills the coordinator.</param>
-    public void StartWorkers(int count, string logLevel, Worker.FaultInjection? fault = null)
+    public void StartWorkers(int count, string logLevel)
     {
         for (var i = 0; i < count; i++)
         {
@@ -65,7 +64,7 @@ public sealed class LocalCluster : IAsyncDisposable
             var listener = new DataPlaneListener(IPAddress.Loopback, 0);
             _workers.Add(system);
             _listeners.Add(listener);
-            system.ActorOf(WorkerActor.Props(new WorkerOptions($"local-{i}", Dns.GetHostName(), listener, Fault: i == 0 ? fault : null)), ClusterRoles.WorkerActorName);
+            system.ActorOf(WorkerActor.Props(new WorkerOptions($"local-{i}", Dns.GetHostName(), listener)), ClusterRoles.WorkerActorName);
         }
     }
 
