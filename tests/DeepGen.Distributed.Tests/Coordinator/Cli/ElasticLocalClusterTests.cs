@@ -16,8 +16,8 @@ public sealed class ElasticLocalClusterTests
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();
         var runDirectory = Path.Combine(folder.Path, "run");
-        // One epoch only, so the ring can grow only in the middle of it: 9,600 images / (2 × 16) = 300 steps.
-        var config = new TrainingConfig(Workers: 3, MinWorkers: 2, Epochs: 1, BatchSizePerWorker: 16, TrainLimit: 9600, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
+        // One epoch only, so the ring can grow only in the middle of it: 19,200 images / (2 × 16) = 600 steps.
+        var config = new TrainingConfig(Workers: 3, MinWorkers: 2, Epochs: 1, BatchSizePerWorker: 16, TrainLimit: 19200, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
         var observer = new RecordingObserver();
         await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
         cluster.StartWorkers(2, "WARNING");
@@ -34,7 +34,7 @@ public sealed class ElasticLocalClusterTests
         Assert.IsType<RunCompleted>(outcome);
         var rows = MetricsRow.Read(runDirectory);
         Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Step));
-        Assert.Equal(9600, rows.Sum(r => r.GlobalBatch));
+        Assert.Equal(19200, rows.Sum(r => r.GlobalBatch));
         Assert.Equal(2, rows[0].WorldSize);
         Assert.Equal(3, rows[^1].WorldSize);
         Assert.Contains(observer.Messages, m => m.Contains("grows from 2 at the next iteration boundary", StringComparison.Ordinal));
@@ -46,8 +46,8 @@ public sealed class ElasticLocalClusterTests
         TorchRuntime.EnsureLoaded();
         using var folder = new TemporaryDirectory();
         var runDirectory = Path.Combine(folder.Path, "run");
-        // 4,800 images / (3 × 16) = 100 steps in epoch 1, then 150 per epoch with 2 workers.
-        var config = new TrainingConfig(Workers: 3, MinWorkers: 1, Epochs: 2, BatchSizePerWorker: 16, TrainLimit: 4800, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
+        // 14,400 images / (3 × 16) = 300 steps per epoch, 450 with 2 workers: the loss at step 20 lands well before the end.
+        var config = new TrainingConfig(Workers: 3, MinWorkers: 1, Epochs: 2, BatchSizePerWorker: 16, TrainLimit: 14400, TestLimit: 200, DataDirectory: FashionMnist.DefaultDirectory);
         var observer = new RecordingObserver();
         await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING");
         cluster.StartWorkers(3, "WARNING");
@@ -64,7 +64,7 @@ public sealed class ElasticLocalClusterTests
         Assert.IsType<RunCompleted>(outcome);
         var rows = MetricsRow.Read(runDirectory);
         Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Step));
-        Assert.All(rows.GroupBy(r => r.Epoch), epoch => Assert.Equal(4800, epoch.Sum(r => r.GlobalBatch)));
+        Assert.All(rows.GroupBy(r => r.Epoch), epoch => Assert.Equal(14400, epoch.Sum(r => r.GlobalBatch)));
         Assert.Equal(2, rows[^1].WorldSize);
         Assert.Contains(observer.Messages, m => m.Contains("regrouping: rank", StringComparison.Ordinal));
     }

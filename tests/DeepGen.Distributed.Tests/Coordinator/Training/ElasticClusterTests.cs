@@ -67,17 +67,17 @@ public sealed class ElasticClusterTests(ITestOutputHelper output)
         using var folder = new TemporaryDirectory();
         var run = Path.Combine(folder.Path, "run");
         var port = FreePort();
-        using var coordinator = StartCoordinator(port, run, workers: 3, minWorkers: 2, epochs: 6, collectiveTimeout: 60);
+        using var coordinator = StartCoordinator(port, run, workers: 3, minWorkers: 2, epochs: 10, collectiveTimeout: 60);
         using var first = StartWorker(port, "w0");
         using var second = StartWorker(port, "w1");
-        Assert.True(coordinator.WaitForOutput("starting epoch 1/6", TimeSpan.FromMinutes(2)), coordinator.Output);
+        Assert.True(coordinator.WaitForOutput("starting epoch 1/10", TimeSpan.FromMinutes(2)), coordinator.Output);
         using var late = StartWorker(port, "w2");
 
         var exit = coordinator.WaitForExit(TimeSpan.FromMinutes(4));
 
         Assert.True(exit == 0, coordinator.Output);
         var rows = MetricsRow.Read(run);
-        AssertEveryStepOnceAndEverySampleOnce(rows, epochs: 6);
+        AssertEveryStepOnceAndEverySampleOnce(rows, epochs: 10);
         Assert.Equal(2, rows[0].WorldSize);
         Assert.Equal(3, rows[^1].WorldSize);
         var firstWithThree = rows.First(r => r.WorldSize == 3).Step;
