@@ -164,7 +164,8 @@ public sealed class GanReplica : IReplica
         if (batch.Length < 2 && _settings.Architecture == "dcgan")
         {
             // NOTE: The sampler's last step of an epoch can leave a rank with fewer than 2 images;
-            // a DCGAN run fails there. Choose a batch size that divides the shard, or the mlp architecture.
+            // a DCGAN run fails there. The start-up check covers --workers ranks only, so after a
+            // membership change the tail of an epoch can still end this way.
             throw new ArgumentException($"A DCGAN replica needs at least 2 images per step for BatchNorm, got {batch.Length} at step {step}; choose a --batch-size that leaves at least 2 images per rank in the last step, or --gan-architecture mlp.", nameof(batch));
         }
 
