@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Configuration;
 using DeepGen.Distributed.Coordinator.Cli;
 using DeepGen.Distributed.Data;
@@ -58,7 +59,10 @@ public sealed class ElasticLocalClusterTests
             await Task.Delay(100);
         }
 
-        await cluster.WorkerSystems[2].Terminate();
+        // Stopping the worker actor closes its ring at once; leaving the cluster gracefully could take
+        // longer than the rest of the run.
+        var lost = await cluster.WorkerSystems[2].ActorSelection("/user/" + ClusterRoles.WorkerActorName).ResolveOne(TimeSpan.FromSeconds(10));
+        cluster.WorkerSystems[2].Stop(lost);
         var outcome = await run.WaitAsync(TimeSpan.FromMinutes(4));
 
         Assert.IsType<RunCompleted>(outcome);
