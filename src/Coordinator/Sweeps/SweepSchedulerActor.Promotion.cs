@@ -122,7 +122,7 @@ public sealed partial class SweepSchedulerActor
         }
     }
 
-    /// <summary>Logs a warning when the rung ladder lets no trial reach max_resource, so the sweep would end without a best trial.</summary>
+    /// <summary>Logs a warning when the rung ladder does not ensure that a trial reaches max_resource, so the sweep may end without a best trial.</summary>
     private void WarnWhenNoTrialCompletes(int trials)
     {
         if (_promotion is null || _promotion.CompletingTrials(trials) > 0)
@@ -130,7 +130,7 @@ public sealed partial class SweepSchedulerActor
             return;
         }
 
-        var message = $"{trials} trials are too few for {_rungs.Count} rungs with reduction factor {_plan.Spec.Scheduler.ReductionFactor}: each rung promotes ⌊n/η⌋ of its n trials, so no trial reaches max_resource and the sweep will have no best trial; raise grace_period to have fewer rungs, or run more trials";
+        var message = $"{trials} trials are too few for {_rungs.Count} rungs with reduction factor {_plan.Spec.Scheduler.ReductionFactor}: each rung ensures only that ⌊n/η⌋ of its n trials are promoted, so possibly no trial reaches max_resource and the sweep has no best trial; raise grace_period to have fewer rungs, or run more trials";
         _log.Warning("Sweep {Directory}: {Warning}", _store.Directory, message);
         _store.Decide($"warning: {message}");
     }

@@ -113,7 +113,7 @@ public sealed class AshaPromotionPolicyTests
         // Rung 20: n 1, cut 0. Rung 10: cut 1, and a was promoted already.
         Assert.Null(Next(policy));
 
-        // c 0.5 at rung 10 → n 3, cut 1: the cut holds c alone, so c is promoted.
+        // c 0.5 at rung 10 → n 3, cut 1: the cut contains only c, so c is promoted.
         policy.Record("c", 10, 0.5);
         Assert.Equal("c@10->20", Next(policy));
     }
@@ -129,12 +129,12 @@ public sealed class AshaPromotionPolicyTests
     }
 
     [Theory]
-    // 8 trials, η = 2, rungs 120, 240, 480: 8 → 4 → 2 → 1 completes.
+    // 8 trials, η = 2, rungs 120, 240, 480: at least 8 → 4 → 2 → 1, so one trial completes.
     [InlineData(8, 2, new long[] { 120, 240, 480 }, 1)]
-    // 8 trials, η = 3, rungs 35, 105, 315: 8 → 2 → 0, so none completes.
+    // 8 trials, η = 3, rungs 35, 105, 315: 8 → 2 → 0, so no trial is sure to complete.
     [InlineData(8, 3, new long[] { 35, 105, 315 }, 0)]
     [InlineData(9, 3, new long[] { 1 }, 3)]
-    public void Completing_trials_shrink_by_eta_per_rung(int trials, int eta, long[] rungs, int expected)
+    public void Completing_trials_bound_shrinks_by_eta(int trials, int eta, long[] rungs, int expected)
     {
         Assert.Equal(expected, new AshaPromotionPolicy(rungs, eta, Minimise).CompletingTrials(trials));
     }

@@ -4,8 +4,8 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Output;
 
 /// <summary>
 /// Life cycle of a trial: pending → running → completed, stopped (by ASHA) or failed. Under the
-/// promotion form of ASHA a trial also goes running → paused at a rung → running again when it is
-/// promoted; a trial still paused when the sweep ends is stopped.
+/// promotion form of ASHA a trial also pauses at each rung and runs again when it is promoted. A
+/// trial still paused when the sweep ends is stopped.
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TrialStatus>))]
 public enum TrialStatus

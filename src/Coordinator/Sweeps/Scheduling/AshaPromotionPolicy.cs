@@ -12,7 +12,7 @@ public sealed record Promotion(string TrialId, long Rung, long? Target, double V
 /// <summary>
 /// Asynchronous successive halving (ASHA; Li et al., "A System for Massively Parallel Hyperparameter
 /// Tuning", MLSys 2020, Algorithm 2) in its promotion form. Every trial trains to the lowest rung and
-/// pauses there. When a worker slot frees, the scheduler asks <see cref="FindPromotion"/> first: from
+/// pauses there. When a worker slot frees, the scheduler calls <see cref="FindPromotion"/> first: from
 /// the top rung down, a paused trial that ranks among the best ⌊n_k/η⌋ of the n_k trials recorded at
 /// rung k, and that was not promoted from it yet, resumes up to rung k+1 (or to max_resource from the
 /// top rung). Only when there is none does a new trial start. Pure: no clock, no I/O, no actor.
@@ -20,9 +20,11 @@ public sealed record Promotion(string TrialId, long Rung, long? Target, double V
 /// <remarks>
 /// Unlike the stopping form (<see cref="AshaPolicy"/>), a decision does not depend on the order in
 /// which trials reach a rung, because a paused trial can still be promoted when later trials rank
-/// below it. Ties rank the trial recorded first higher. With a finite number of trials, a rung
-/// promotes at most ⌊n_k/η⌋ of them, so a ladder with too many rungs leaves no trial to complete;
-/// <see cref="CompletingTrials"/> returns how many complete at most.
+/// below it. Ties rank the trial recorded first higher. A rung can promote more than ⌊n_k/η⌋ trials
+/// in all, because a trial promoted while n_k was small may drop out of the cut later. Once no trial
+/// is left to start, every trial in the cut of each rung has been promoted, so at least
+/// <see cref="CompletingTrials"/> trials complete; with too many rungs for the number of trials that
+/// bound is 0.
 /// </remarks>
 public sealed class AshaPromotionPolicy
 {
@@ -55,8 +57,8 @@ public sealed class AshaPromotionPolicy
     public long? PauseRung(int rungsReached) => rungsReached < Rungs.Count ? Rungs[rungsReached] : null;
 
     /// <summary>
-    /// Returns how many of <paramref name="trials"/> trials complete at most: each rung promotes
-    /// ⌊n/η⌋ of the n trials that reach it.
+    /// Returns how many of <paramref name="trials"/> trials complete at least, when none fails: each
+    /// rung promotes at least ⌊n/η⌋ of the n trials that reach it by the end of the sweep.
     /// </summary>
     public int CompletingTrials(int trials)
     {
