@@ -19,7 +19,7 @@ public static class SweepCommand
         var slots = SlotsOption();
         var wait = WaitOption();
         var logLevel = LogLevelOption();
-        var command = new Command("sweep", "Run a hyperparameter sweep: trials on free worker slots, ASHA early stopping, a results table.")
+        var command = new Command("sweep", "Run a hyperparameter sweep: trials on free worker slots, ASHA promotion or early stopping, a results table.")
         {
             spec, output, slots, wait, logLevel,
         };
@@ -41,7 +41,7 @@ public static class SweepCommand
         var slots = SlotsOption();
         var wait = WaitOption();
         var logLevel = LogLevelOption();
-        var command = new Command("resume", "Continue a sweep after its coordinator stopped: finished trials are kept, interrupted ones resume.") { directory, slots, wait, logLevel };
+        var command = new Command("resume", "Continue a sweep after its coordinator stopped: finished trials are kept, interrupted ones resume, paused ones can still be promoted.") { directory, slots, wait, logLevel };
         command.SetAction(async (result, cancellation) =>
         {
             var store = new SweepStore(result.GetValue(directory)!, Console.Out);

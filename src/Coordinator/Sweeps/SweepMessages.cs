@@ -32,6 +32,9 @@ internal sealed record TrialNoted(string TrialId, int Attempt, string Decision);
 /// <summary>A trial's runner finished it by itself.</summary>
 internal sealed record TrialEnded(string TrialId, int Attempt, TrialOutcome Outcome);
 
+/// <summary>A trial paused at a rung has stopped its workers, so it may be resumed from its run folder.</summary>
+internal sealed record PausedTrialStopped(string TrialId);
+
 /// <summary>Every cancelled trial has stopped its workers.</summary>
 internal sealed class CancelledTrialsStopped
 {

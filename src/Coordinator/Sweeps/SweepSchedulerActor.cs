@@ -13,8 +13,9 @@ namespace DeepGen.Distributed.Coordinator.Sweeps;
 
 /// <summary>
 /// Schedules the trials of one sweep on a pool of worker slots. States: ready (state loaded,
-/// waiting for <see cref="RunSweep"/>) → scheduling (trials start as slots free up, ASHA cuts them
-/// at rungs) → draining (cancelled trials release their workers) → finished.
+/// waiting for <see cref="RunSweep"/>) → scheduling (trials start as slots free up; ASHA pauses and
+/// promotes them at rungs, or in its stopping form cuts them there) → draining (cancelled trials
+/// release their workers) → finished.
 /// </summary>
 /// <remarks>
 /// Every decision (start, resume, rung verdict, stop, failure, new best) is appended to
@@ -22,7 +23,7 @@ namespace DeepGen.Distributed.Coordinator.Sweeps;
 /// Trials start in their id order; a trial that needs more workers than are free waits, and the
 /// ones behind it wait too.
 /// </remarks>
-public sealed class SweepSchedulerActor : ReceiveActor
+public sealed partial class SweepSchedulerActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SweepPlan _plan;
@@ -30,6 +31,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
     private readonly ITrialRunner _runner;
     private readonly SlotPool _slots;
     private readonly ITrialStoppingPolicy _policy;
+    private readonly IReadOnlyList<long> _rungs;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Dictionary<string, TrialDefinition> _definitions;
     private readonly Queue<string> _queue = new();
@@ -50,6 +52,12 @@ public sealed class SweepSchedulerActor : ReceiveActor
         _runner = runner;
         _slots = new SlotPool(slots);
         _policy = StoppingPolicies.Create(plan.Spec.Scheduler, plan.Spec.Objective);
+        _rungs = plan.Spec.Scheduler.Rungs();
+        if (plan.Spec.Scheduler.Kind == SchedulerKind.Asha)
+        {
+            _promotion = new AshaPromotionPolicy(_rungs, plan.Spec.Scheduler.ReductionFactor, plan.Spec.Objective);
+        }
+
         _definitions = plan.Trials.ToDictionary(t => t.Id, StringComparer.Ordinal);
         Ready();
     }
@@ -94,6 +102,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
         Receive<TrialEvaluated>(OnEvaluated);
         Receive<TrialNoted>(noted => Decide($"{noted.TrialId} {noted.Decision}"));
         Receive<TrialEnded>(OnEnded);
+        Receive<PausedTrialStopped>(OnPausedTrialStopped);
         Receive<WorkerSlotLost>(LoseSlot);
         Receive<RunSweep>(_ => Sender.Tell(new Status.Failure(new InvalidOperationException("the sweep is already running"))));
     }
@@ -102,21 +111,23 @@ public sealed class SweepSchedulerActor : ReceiveActor
     {
         Receive<CancelledTrialsStopped>(_ =>
         {
-            _requester.Tell(new SweepFinished(SweepResults.From(_state, _policy.Rungs)));
+            _requester.Tell(new SweepFinished(SweepResults.From(_state, _rungs)));
             Become(Finished);
         });
         Receive<TrialEvaluated>(_ => { });
         Receive<TrialNoted>(_ => { });
         Receive<TrialEnded>(_ => { });
+        Receive<PausedTrialStopped>(_ => { });
         Receive<WorkerSlotLost>(_ => { });
     }
 
     private void Finished()
     {
-        Receive<RunSweep>(_ => Sender.Tell(new SweepFinished(SweepResults.From(_state, _policy.Rungs))));
+        Receive<RunSweep>(_ => Sender.Tell(new SweepFinished(SweepResults.From(_state, _rungs))));
         Receive<TrialEvaluated>(_ => { });
         Receive<TrialNoted>(_ => { });
         Receive<TrialEnded>(_ => { });
+        Receive<PausedTrialStopped>(_ => { });
         Receive<WorkerSlotLost>(_ => { });
     }
 
@@ -126,7 +137,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
         {
             Metric = _plan.Spec.Objective.Metric,
             Mode = _plan.Spec.Objective.Mode.ToString().ToLowerInvariant(),
-            Scheduler = _plan.Spec.Scheduler.Kind.ToString().ToLowerInvariant(),
+            Scheduler = _plan.Spec.Scheduler.Name,
             Slots = _slots.Capacity,
             Trials = [.. _plan.Trials.Select(t => new TrialRecord { Id = t.Id, Parameters = t.Parameters, RunDirectory = Path.Combine("trials", t.Id) })],
         };
@@ -135,7 +146,8 @@ public sealed class SweepSchedulerActor : ReceiveActor
             _queue.Enqueue(trial.Id);
         }
 
-        Decide($"sweep of {state.Trials.Count} trials on {_slots.Capacity} worker slots; {state.Scheduler} scheduler, rungs at [{string.Join(", ", _policy.Rungs)}] {_plan.Unit}; objective {state.Mode} {state.Metric}");
+        Decide($"sweep of {state.Trials.Count} trials on {_slots.Capacity} worker slots; {state.Scheduler} scheduler, rungs at [{string.Join(", ", _rungs)}] {_plan.Unit}; objective {state.Mode} {state.Metric}");
+        WarnWhenNoTrialCompletes(state.Trials.Count);
         return state;
     }
 
@@ -146,6 +158,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
             foreach (var rung in trial.Rungs)
             {
                 _policy.Restore(trial.Id, rung.Rung, rung.Value, rung.Continued);
+                _promotion?.Restore(trial.Id, rung.Rung, rung.Value, rung.Continued);
             }
         }
 
@@ -164,15 +177,30 @@ public sealed class SweepSchedulerActor : ReceiveActor
         saved.Finished = false;
         saved.Slots = _slots.Capacity;
         var kept = saved.Trials.Count(t => t.Status is TrialStatus.Completed or TrialStatus.Stopped or TrialStatus.Failed);
-        Decide($"sweep resumed after {saved.ElapsedSeconds:F1} s on {_slots.Capacity} worker slots: {kept} finished trials kept, {_resume.Count} interrupted trials resume from their run folders, {_queue.Count - _resume.Count} not started");
+        var paused = saved.Trials.Count(t => t.Status == TrialStatus.Paused);
+        Decide($"sweep resumed after {saved.ElapsedSeconds:F1} s on {_slots.Capacity} worker slots: {kept} finished trials kept, {paused} paused at rungs, {_resume.Count} interrupted trials resume from their run folders, {_queue.Count - _resume.Count} not started");
         return saved;
     }
 
-    /// <summary>Starts queued trials while slots are free and the concurrency limit allows; finishes the sweep when nothing is left.</summary>
+    /// <summary>
+    /// Promotes paused trials, then starts queued trials, while slots are free and the concurrency
+    /// limit allows; finishes the sweep when nothing is left.
+    /// </summary>
     private void Fill()
     {
-        while (_queue.Count > 0 && _running.Count < _plan.MaxConcurrentTrials)
+        while (_running.Count < _plan.MaxConcurrentTrials)
         {
+            var promotion = TryPromote();
+            if (promotion == PromotionResult.Handled)
+            {
+                continue;
+            }
+
+            if (promotion == PromotionResult.WaitingForSlots || _queue.Count == 0)
+            {
+                break;
+            }
+
             var id = _queue.Peek();
             var needed = _definitions[id].Config.Workers;
             if (needed > _slots.Capacity)
@@ -191,8 +219,9 @@ public sealed class SweepSchedulerActor : ReceiveActor
             Launch(_definitions[id], slots);
         }
 
-        if (_queue.Count == 0 && _running.Count == 0)
+        if (_queue.Count == 0 && _running.Count == 0 && !PromotionPending())
         {
+            StopPausedTrials();
             Finish();
         }
     }
@@ -252,6 +281,12 @@ public sealed class SweepSchedulerActor : ReceiveActor
         if (_plan.Spec.Scheduler.Unit == ResourceUnit.Epochs)
         {
             resource = evaluation.EpochEnd ? evaluation.Epoch : 0;
+        }
+
+        if (_promotion?.PauseRung(record.Rungs.Count) is { } rung && resource >= rung)
+        {
+            Pause(record, rung, value);
+            return;
         }
 
         foreach (var decision in resource > 0 ? _policy.Report(record.Id, resource, value) : [])
@@ -410,7 +445,7 @@ public sealed class SweepSchedulerActor : ReceiveActor
     private void Save()
     {
         _state.ElapsedSeconds = Now();
-        _store.Save(_state, _policy.Rungs);
+        _store.Save(_state, _rungs);
     }
 
     private void Decide(string decision)

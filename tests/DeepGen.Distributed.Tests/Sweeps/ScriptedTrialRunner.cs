@@ -20,7 +20,11 @@ internal sealed class ScriptedTrialRunner(IReadOnlyDictionary<string, double[]> 
     /// <summary>Trials whose execution was cancelled.</summary>
     public ConcurrentQueue<string> Cancelled { get; } = new();
 
-    /// <summary>Trials running now; the maximum is checked against the slot count.</summary>
+    /// <summary>
+    /// Trials running now and not cancelled; the maximum is checked against the slot count. A
+    /// cancelled trial stops counting when its cancellation starts, because the scheduler gives its
+    /// slots to the next trial at once.
+    /// </summary>
     public int Running => _running;
 
     public int MaxRunning { get; private set; }
@@ -47,6 +51,7 @@ internal sealed class ScriptedTrialRunner(IReadOnlyDictionary<string, double[]> 
     {
         private readonly CancellationTokenSource _cancellation = new();
         private readonly ScriptedTrialRunner _runner;
+        private int _counted = 1;
 
         public Execution(ScriptedTrialRunner runner, TrialLaunch launch, int firstEpoch)
         {
@@ -64,6 +69,7 @@ internal sealed class ScriptedTrialRunner(IReadOnlyDictionary<string, double[]> 
 
         public async ValueTask DisposeAsync()
         {
+            StopCounting();
             await _cancellation.CancelAsync();
             await Completion;
             _cancellation.Dispose();
@@ -97,6 +103,14 @@ internal sealed class ScriptedTrialRunner(IReadOnlyDictionary<string, double[]> 
                 return TrialOutcome.Failed("cancelled");
             }
             finally
+            {
+                StopCounting();
+            }
+        }
+
+        private void StopCounting()
+        {
+            if (Interlocked.Exchange(ref _counted, 0) == 1)
             {
                 Interlocked.Decrement(ref _runner._running);
             }

@@ -27,7 +27,7 @@ public sealed class SweepSchedulerActorTests
         values.Select((v, i) => (Id: $"trial-{i:D3}", v)).ToDictionary(x => x.Id, x => x.v);
 
     [Fact]
-    public async Task Asha_stops_trials_at_hand_computed_rungs()
+    public async Task Asha_stopping_cuts_trials_at_hand_computed_rungs()
     {
         using var folder = new TemporaryDirectory();
         var store = new SweepStore(folder.Path);
@@ -43,7 +43,7 @@ public sealed class SweepSchedulerActorTests
             [290, 285, 250],
             [295, 275, 255],
             [320, 300, 200]));
-        await using var sweep = new SweepUnderTest(Plan(5, 3, "{type: asha, grace_period: 1, reduction_factor: 2}"), store, runner, slots: 1);
+        await using var sweep = new SweepUnderTest(Plan(5, 3, "{type: asha_stopping, grace_period: 1, reduction_factor: 2}"), store, runner, slots: 1);
 
         var results = (await sweep.Finished).Results;
 
@@ -63,6 +63,86 @@ public sealed class SweepSchedulerActorTests
         var csv = File.ReadAllLines(Path.Combine(folder.Path, SweepStore.ResultsCsvFileName));
         Assert.Equal("trial,status,seed,rung_1,rung_2,final_test_neg_elbo,best,reason,run_directory", csv[0]);
         Assert.StartsWith("trial-003,completed,4,295,275,255,yes,", csv[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Asha_promotes_paused_trials_at_hand_computed_rungs()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+
+        // One slot, η = 2, rungs at epochs 1 and 2, complete at 3. A rung with n values promotes its best ⌊n/2⌋.
+        // t0 pauses at 1 (300; n 1, cut 0) → t1 starts, pauses at 1 (310; cut 1: t0) → t0 resumes,
+        // pauses at 2 (280; n 1, cut 0) → t2 starts, pauses at 1 (290; n 3, cut 1: t2) → t2 resumes,
+        // pauses at 2 (285; cut 1: t0) → t0 resumes to epoch 3 and completes with 270 → t3 starts,
+        // pauses at 1 (295; n 4, cut 2: t2 promoted, t3 not) → t3 resumes, pauses at 2 (275; n 3,
+        // cut 1: t3 ranks first and was not promoted from it) → t3 resumes and completes with 255
+        // → nothing is left to start or promote, so t1 (paused at 1) and t2 (paused at 2) stop.
+        var runner = new ScriptedTrialRunner(Scripts(
+            [300, 280, 270],
+            [310, 290, 260],
+            [290, 285, 250],
+            [295, 275, 255])) { EpochDelay = TimeSpan.FromMilliseconds(400) };
+        await using var sweep = new SweepUnderTest(Plan(4, 3, "{type: asha, grace_period: 1, reduction_factor: 2}"), store, runner, slots: 1);
+
+        var results = (await sweep.Finished).Results;
+
+        Assert.Equal([1L, 2L], results.Rungs);
+        Assert.Equal(["completed", "stopped", "stopped", "completed"], results.Trials.Select(t => t.Status));
+        Assert.Equal(
+            ["start trial-000", "start trial-001", "resume trial-000", "start trial-002", "resume trial-002", "resume trial-000", "start trial-003", "resume trial-003", "resume trial-003"],
+            runner.Calls);
+        Assert.Equal([new(1, 300, true), new(2, 280, true)], results.Trials[0].RungValues);
+        Assert.Equal([new(1, 310, false)], results.Trials[1].RungValues);
+        Assert.Equal([new(1, 290, true), new(2, 285, false)], results.Trials[2].RungValues);
+        Assert.Equal([new(1, 295, true), new(2, 275, true)], results.Trials[3].RungValues);
+        Assert.Contains("stopped at rung 1 epochs", results.Trials[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("ranks 4 of 4", results.Trials[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("stopped at rung 2 epochs", results.Trials[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("ranks 3 of 3", results.Trials[2].Reason, StringComparison.Ordinal);
+        Assert.Equal("trial-003", results.BestTrialId);
+        Assert.Equal(255, results.BestMetric);
+        Assert.Equal(1, runner.MaxRunning);
+
+        // Each trial reports each epoch once, although a promoted trial resumes after a pause.
+        Assert.Equal([1, 2, 3], results.Trials[0].Curve.Select(p => p.Epoch));
+        Assert.Equal([1, 2, 3], results.Trials[3].Curve.Select(p => p.Epoch));
+
+        var decisions = File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName));
+        Assert.Contains("trial-001 paused at rung 1 epochs", decisions, StringComparison.Ordinal);
+        Assert.Contains("trial-000 promoted from rung 2 epochs to its last epoch", decisions, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Paused_trial_is_promoted_after_resume()
+    {
+        using var folder = new TemporaryDirectory();
+        var store = new SweepStore(folder.Path);
+        store.Create("# scripted\n");
+
+        // η = 2, one rung at epoch 1, complete at 2. The sweep is killed once trial-000 is paused.
+        double[][] scripts = [[300, 280], [310, 290]];
+        var plan = Plan(2, 2, "{type: asha, grace_period: 1, reduction_factor: 2}");
+        var first = new ScriptedTrialRunner(Scripts(scripts)) { EpochDelay = TimeSpan.FromMilliseconds(500) };
+        await using (var sweep = new SweepUnderTest(plan, store, first, slots: 1))
+        {
+            await sweep.WaitForStateAsync(s => s.Trials[0].Status == TrialStatus.Paused, TimeSpan.FromSeconds(30), "trial-000 paused");
+            await sweep.KillAsync();
+        }
+
+        Assert.Equal([new RungResult(1, 300, false)], store.LoadState()!.Trials[0].Rungs);
+
+        // After the restart trial-001 pauses at 310, so trial-000 ranks first of 2 and resumes.
+        var second = new ScriptedTrialRunner(Scripts(scripts)) { EpochDelay = TimeSpan.FromMilliseconds(20) };
+        await using var resumed = new SweepUnderTest(plan, store, second, slots: 1);
+        var results = (await resumed.Finished).Results;
+
+        Assert.Equal(["completed", "stopped"], results.Trials.Select(t => t.Status));
+        Assert.Equal("resume trial-000", second.Calls.Last());
+        Assert.Equal([new RungResult(1, 300, true)], results.Trials[0].RungValues);
+        Assert.Equal(280, results.BestMetric);
+        Assert.Contains("1 paused at rungs", File.ReadAllText(Path.Combine(folder.Path, SweepStore.DecisionsFileName)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -174,7 +254,7 @@ public sealed class SweepSchedulerActorTests
         using var folder = new TemporaryDirectory();
         var store = new SweepStore(folder.Path);
         store.Create("# scripted\n");
-        var plan = Plan(1, 4, "{type: asha, grace_period: 1, reduction_factor: 2}");
+        var plan = Plan(1, 4, "{type: asha_stopping, grace_period: 1, reduction_factor: 2}");
         Assert.Equal([1L, 2], plan.Spec.Scheduler.Rungs());
 
         // The first attempt evaluates epochs 1 to 3, then hangs until the sweep is killed.

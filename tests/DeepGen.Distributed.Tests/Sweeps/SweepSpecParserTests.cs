@@ -114,6 +114,20 @@ public sealed class SweepSpecParserTests
         Assert.Contains("grid search cannot enumerate", match.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("asha", SchedulerKind.Asha)]
+    [InlineData("asha_stopping", SchedulerKind.AshaStopping)]
+    [InlineData("fifo", SchedulerKind.Fifo)]
+    public void Scheduler_type_selects_kind(string type, SchedulerKind expected)
+    {
+        var yaml = Valid.Replace("type: asha", $"type: {type}", StringComparison.Ordinal);
+
+        var spec = SweepSpecParser.Parse(yaml);
+
+        Assert.Equal(expected, spec.Scheduler.Kind);
+        Assert.Equal(type, spec.Scheduler.Name);
+    }
+
     [Fact]
     public void Asha_without_a_rung_is_rejected()
     {

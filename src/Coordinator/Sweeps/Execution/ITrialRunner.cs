@@ -45,8 +45,9 @@ public interface ITrialRunner
     ITrialExecution Start(TrialLaunch launch);
 
     /// <summary>
-    /// Continues a trial that was running when the sweep's coordinator stopped, from the latest
-    /// valid checkpoint in <see cref="TrialLaunch.RunDirectory"/>. It must not train the steps
+    /// Continues a trial from the latest valid checkpoint in <see cref="TrialLaunch.RunDirectory"/>:
+    /// one that was running when the sweep's coordinator stopped, or one that ASHA paused at a rung
+    /// and now promotes (its workers have stopped by then). It must not train the steps
     /// that the checkpoint already covers again. Evaluations after the checkpoint's step are
     /// reported again, because the resumed trial trains those steps again.
     /// </summary>

@@ -2,18 +2,24 @@ using System.Text.Json.Serialization;
 
 namespace DeepGen.Distributed.Coordinator.Sweeps.Output;
 
-/// <summary>Life cycle of a trial: pending → running → completed, stopped (by ASHA) or failed.</summary>
+/// <summary>
+/// Life cycle of a trial: pending → running → completed, stopped (by ASHA) or failed. Under the
+/// promotion form of ASHA a trial also pauses at each rung and runs again when it is promoted. A
+/// trial still paused when the sweep ends is stopped.
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TrialStatus>))]
 public enum TrialStatus
 {
     Pending,
     Running,
+    Paused,
     Completed,
     Stopped,
     Failed,
 }
 
 /// <summary>A trial's objective metric recorded at a rung and the decision taken there.</summary>
+/// <param name="Continued">True when the trial went on past the rung: it passed (stopping form of ASHA) or was promoted (promotion form).</param>
 public sealed record RungResult(long Rung, double Value, bool Continued);
 
 /// <summary>One evaluation of a trial, for the metric-versus-time curves.</summary>
@@ -29,7 +35,7 @@ public sealed class TrialRecord
 
     public TrialStatus Status { get; set; }
 
-    /// <summary>Why the trial was stopped or failed; null while pending, running or completed.</summary>
+    /// <summary>Why the trial was stopped or failed; null while pending, running, paused or completed.</summary>
     public string? Reason { get; set; }
 
     /// <summary>Run folder relative to the sweep folder.</summary>

@@ -30,9 +30,13 @@ public interface ITrialStoppingPolicy
 /// <summary>Creates the stopping policy that a spec's scheduler section names.</summary>
 public static class StoppingPolicies
 {
+    /// <summary>
+    /// Returns <see cref="AshaPolicy"/> for <c>asha_stopping</c>, and <see cref="FifoPolicy"/> otherwise:
+    /// the promotion form of ASHA never stops a running trial, because <see cref="AshaPromotionPolicy"/> pauses it.
+    /// </summary>
     public static ITrialStoppingPolicy Create(SweepScheduler scheduler, SweepObjective objective) => scheduler.Kind switch
     {
-        SchedulerKind.Asha => new AshaPolicy(scheduler.Rungs(), scheduler.ReductionFactor, objective),
+        SchedulerKind.AshaStopping => new AshaPolicy(scheduler.Rungs(), scheduler.ReductionFactor, objective),
         _ => new FifoPolicy(),
     };
 }

@@ -25,8 +25,17 @@ public enum SchedulerKind
     /// <summary>Every trial runs to its last epoch; trials start in order.</summary>
     Fifo,
 
-    /// <summary>Asynchronous successive halving: a trial continues past a rung only while its metric ranks high enough.</summary>
+    /// <summary>
+    /// Asynchronous successive halving, promotion form: every trial pauses at each rung, and a
+    /// paused trial resumes from its checkpoint once it ranks among the best 1/η at its rung.
+    /// </summary>
     Asha,
+
+    /// <summary>
+    /// Asynchronous successive halving, stopping form: a trial continues past a rung only while its
+    /// metric ranks among the best 1/η of the values recorded there so far, and is stopped otherwise.
+    /// </summary>
+    AshaStopping,
 }
 
 /// <summary>The unit of the scheduler's rungs.</summary>
@@ -54,11 +63,20 @@ public sealed record SweepSearch(SearchKind Kind, int Seed, int Samples);
 public sealed record SweepBudget(int MaxTrials, int MaxConcurrentTrials);
 
 /// <summary>Trial scheduler and its rung ladder.</summary>
+/// <param name="Kind">Scheduler; its spelling in specs and state files is <see cref="Name"/>.</param>
 /// <param name="GracePeriod">First rung, in <paramref name="Unit"/>; no trial is stopped before it.</param>
 /// <param name="ReductionFactor">η: rungs lie at grace·η^k, and about 1/η of the trials pass each rung.</param>
 /// <param name="MaxResource">Resource at which a trial is complete; rungs lie strictly below it.</param>
 public sealed record SweepScheduler(SchedulerKind Kind, ResourceUnit Unit, long GracePeriod, int ReductionFactor, long MaxResource)
 {
+    /// <summary>The <c>scheduler.type</c> value of the spec: <c>fifo</c>, <c>asha</c> or <c>asha_stopping</c>.</summary>
+    public string Name => Kind switch
+    {
+        SchedulerKind.Asha => "asha",
+        SchedulerKind.AshaStopping => "asha_stopping",
+        _ => "fifo",
+    };
+
     /// <summary>Rung milestones grace·η^k that lie strictly below <see cref="MaxResource"/>; empty for FIFO.</summary>
     public IReadOnlyList<long> Rungs()
     {

@@ -15,7 +15,7 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Spec;
 /// <c>parameters</c> (each with one of <c>grid</c>, <c>choice</c>, <c>uniform</c>, <c>log_uniform</c>,
 /// <c>int</c>), <c>search</c> (<c>type</c>, <c>seed</c>, <c>samples</c>), <c>objective</c>
 /// (<c>metric</c>, <c>mode</c>), <c>budget</c> (<c>max_trials</c>, <c>max_concurrent</c>) and
-/// <c>scheduler</c> (<c>type</c>, <c>resource</c>, <c>grace_period</c>, <c>reduction_factor</c>,
+/// <c>scheduler</c> (<c>type</c>: <c>fifo</c>, <c>asha</c> or <c>asha_stopping</c>; <c>resource</c>, <c>grace_period</c>, <c>reduction_factor</c>,
 /// <c>max_resource</c>).
 /// </remarks>
 public sealed class SweepSpecParser
@@ -340,7 +340,12 @@ public sealed class SweepSpecParser
 
     private (SweepScheduler Scheduler, TrainingConfig Config) ReadScheduler(YamlMappingNode? node, TrainingConfig config, Dictionary<string, Mark> baseLines)
     {
-        var kind = Word(node, "scheduler", "type", "fifo", ["fifo", "asha"]) == "asha" ? SchedulerKind.Asha : SchedulerKind.Fifo;
+        var kind = Word(node, "scheduler", "type", "fifo", ["fifo", "asha", "asha_stopping"]) switch
+        {
+            "asha" => SchedulerKind.Asha,
+            "asha_stopping" => SchedulerKind.AshaStopping,
+            _ => SchedulerKind.Fifo,
+        };
         var unit = Word(node, "scheduler", "resource", "epochs", ["epochs", "steps"]) == "steps" ? ResourceUnit.Steps : ResourceUnit.Epochs;
         var grace = Integer(node, "scheduler", "grace_period", 1, 1, int.MaxValue);
         var reduction = Integer(node, "scheduler", "reduction_factor", 2, 2, 1_000);
