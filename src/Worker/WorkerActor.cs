@@ -147,6 +147,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<LeaveRun>(leave =>
         {
+            if (leave.RunId != _runId)
+            {
+                // The coordinator of a run this worker already left (for a newer run) stopped late.
+                _log.Info("Ignoring the end of run {RunId}: this worker is in run {CurrentRunId}", leave.RunId, _runId);
+                return;
+            }
+
             _log.Info("Leaving run {RunId}: {Reason}", leave.RunId, leave.Reason);
             CloseSession();
             Become(Idle);
@@ -155,6 +162,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             if (join.RunId == _runId && join.Generation > _generation)
             {
+                Join(join);
+                return;
+            }
+
+            if (join.RunId != _runId && join.Generation == 0)
+            {
+                // A coordinator starts a new run only after the old one ended, and the LeaveRun of
+                // the old run's coordinator may still be on its way.
+                _log.Info("Leaving run {RunId} to join run {NewRunId}", _runId, join.RunId);
+                CloseSession();
                 Join(join);
                 return;
             }

@@ -36,7 +36,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Starts the coordinator node on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
     /// <param name="bindHost">Address to bind when it differs from the advertised <paramref name="host"/>; null binds <paramref name="host"/>.</param>
     /// <param name="heartbeatPause">The failure detector's acceptable heartbeat pause (see <see cref="ClusterSettings.AcceptableHeartbeatPause"/>); null keeps the default.</param>
-    public static LocalCluster StartCoordinator(string host, int port, string logLevel, string? bindHost = null, TimeSpan? heartbeatPause = null)
+    /// <param name="coordinatorProps">Actor that workers register with; null starts a <see cref="CoordinatorActor"/>.</param>
+    public static LocalCluster StartCoordinator(string host, int port, string logLevel, string? bindHost = null, TimeSpan? heartbeatPause = null, Props? coordinatorProps = null)
     {
         var settings = new ClusterSettings(ClusterRoles.Coordinator, host, port, [], logLevel) { BindHostname = bindHost };
         if (heartbeatPause is { } pause)
@@ -45,7 +46,7 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         var system = NodeOptions.StartNode(settings, "--port");
-        var coordinator = system.ActorOf(CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
+        var coordinator = system.ActorOf(coordinatorProps ?? CoordinatorActor.Props(), ClusterRoles.CoordinatorActorName);
         return new LocalCluster(system, coordinator, heartbeatPause);
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using Akka.Actor;
 using DeepGen.Distributed.Cluster;
+using DeepGen.Distributed.Coordinator.Cli;
 using DeepGen.Distributed.Coordinator.Sweeps.Execution;
 using DeepGen.Distributed.Coordinator.Sweeps.Output;
 using DeepGen.Distributed.Coordinator.Sweeps.Spec;
@@ -19,15 +21,16 @@ public static class SweepCommand
         var slots = SlotsOption();
         var wait = WaitOption();
         var logLevel = LogLevelOption();
+        var nodes = new NodeOptionSet();
         var command = new Command("sweep", "Run a hyperparameter sweep: trials on free worker slots, ASHA promotion or early stopping, a results table.")
         {
-            spec, output, slots, wait, logLevel,
+            spec, output, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated,
         };
         command.SetAction(async (result, cancellation) =>
         {
             var specPath = result.GetValue(spec)!;
             var directory = result.GetValue(output) ?? Path.Combine("sweeps", $"{Path.GetFileNameWithoutExtension(specPath)}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-            return await StartAsync(specPath, directory, result.GetValue(slots), result.GetValue(wait), result.GetValue(logLevel)!, cancellation).ConfigureAwait(false);
+            return await StartAsync(specPath, directory, result.GetValue(slots), result.GetValue(wait), result.GetValue(logLevel)!, nodes.Read(result), cancellation).ConfigureAwait(false);
         });
 
         command.Subcommands.Add(CreateResume());
@@ -41,7 +44,11 @@ public static class SweepCommand
         var slots = SlotsOption();
         var wait = WaitOption();
         var logLevel = LogLevelOption();
-        var command = new Command("resume", "Continue a sweep after its coordinator stopped: finished trials are kept, interrupted ones resume, paused ones can still be promoted.") { directory, slots, wait, logLevel };
+        var nodes = new NodeOptionSet();
+        var command = new Command("resume", "Continue a sweep after its coordinator stopped: finished trials are kept, interrupted ones resume, paused ones can still be promoted.")
+        {
+            directory, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated,
+        };
         command.SetAction(async (result, cancellation) =>
         {
             var store = new SweepStore(result.GetValue(directory)!, Console.Out);
@@ -52,7 +59,7 @@ public static class SweepCommand
             }
 
             var plan = Plan(store.ReadSpec(), Path.Combine(store.Directory, SweepStore.SpecFileName));
-            return plan is null ? 2 : await RunAsync(plan, store, result.GetValue(slots), result.GetValue(wait), result.GetValue(logLevel)!, cancellation).ConfigureAwait(false);
+            return plan is null ? 2 : await RunAsync(plan, store, result.GetValue(slots), result.GetValue(wait), result.GetValue(logLevel)!, nodes.Read(result), cancellation).ConfigureAwait(false);
         });
         return command;
     }
@@ -76,7 +83,7 @@ public static class SweepCommand
         return command;
     }
 
-    private static async Task<int> StartAsync(string specPath, string directory, int slots, double waitSeconds, string logLevel, CancellationToken cancellation)
+    private static async Task<int> StartAsync(string specPath, string directory, int slots, double waitSeconds, string logLevel, SweepNodes nodes, CancellationToken cancellation)
     {
         if (!File.Exists(specPath))
         {
@@ -102,12 +109,22 @@ public static class SweepCommand
             return 2;
         }
 
-        return await RunAsync(plan, store, slots, waitSeconds, logLevel, cancellation).ConfigureAwait(false);
+        return await RunAsync(plan, store, slots, waitSeconds, logLevel, nodes, cancellation).ConfigureAwait(false);
     }
 
-    private static async Task<int> RunAsync(SweepPlan plan, SweepStore store, int slots, double waitSeconds, string logLevel, CancellationToken cancellation)
+    private static async Task<int> RunAsync(SweepPlan plan, SweepStore store, int slots, double waitSeconds, string logLevel, SweepNodes nodes, CancellationToken cancellation)
     {
-        var errors = new[] { NodeOptions.CheckLogLevel(logLevel) }.OfType<string>().ToList();
+        var errors = new[] { NodeOptions.CheckLogLevel(logLevel), NodeOptions.CheckHost("--host", nodes.Host), NodeOptions.CheckPort("--port", nodes.Port) }.OfType<string>().ToList();
+        if (nodes.External && nodes.Port == 0)
+        {
+            errors.Add("--external-workers needs a fixed --port (for example 4053) that the workers use as their seed node.");
+        }
+
+        if (nodes.External && nodes.Isolated)
+        {
+            errors.Add("--external-workers and --isolated-trials exclude each other: isolated trials start their own in-process workers.");
+        }
+
         if (slots < 0 || slots > 4_096)
         {
             errors.Add($"--slots {slots} is invalid; give a number of worker slots from 1 to 4096, or 0 for the default.");
@@ -140,8 +157,9 @@ public static class SweepCommand
         Console.WriteLine($"sweep folder {store.Directory}: {plan.Trials.Count} trials on {slots} worker slots");
         try
         {
-            var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(waitSeconds), logLevel);
-            var results = await SweepHost.RunAsync(plan, store, runner, slots, logLevel, cancellation).ConfigureAwait(false);
+            var results = nodes.Isolated
+                ? await SweepHost.RunAsync(plan, store, new LocalClusterTrialRunner(TimeSpan.FromSeconds(waitSeconds), logLevel), slots, logLevel, cancellation).ConfigureAwait(false)
+                : await RunOnPoolAsync(plan, store, slots, waitSeconds, logLevel, nodes, cancellation).ConfigureAwait(false);
             SweepStatusTable.Write(Console.Out, results);
             return results.BestTrialId is null ? 1 : 0;
         }
@@ -155,6 +173,57 @@ public static class SweepCommand
             await Console.Error.WriteLineAsync($"sweep failed: {error.Message}").ConfigureAwait(false);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// Runs the sweep on one cluster: a coordinator node whose worker pool gives each trial the
+    /// workers of its slots, and <paramref name="slots"/> worker nodes, started in this process or,
+    /// with --external-workers, deepgen-worker processes that join through --port.
+    /// </summary>
+    private static async Task<SweepResults> RunOnPoolAsync(SweepPlan plan, SweepStore store, int slots, double waitSeconds, string logLevel, SweepNodes nodes, CancellationToken cancellation)
+    {
+        // In-process nodes cannot be cut off by the network, so a late heartbeat there means busy
+        // CPUs; external workers keep the default failure detector.
+        var heartbeatPause = nodes.External ? (TimeSpan?)null : TimeSpan.FromSeconds(20);
+        await using var cluster = LocalCluster.StartCoordinator(nodes.Host, nodes.Port, logLevel, heartbeatPause: heartbeatPause, coordinatorProps: WorkerPoolActor.Props(slots));
+        if (nodes.External)
+        {
+            Console.WriteLine($"waiting for {slots} workers: start them with deepgen-worker --seed-nodes {cluster.SeedNode}");
+        }
+        else
+        {
+            cluster.StartWorkers(slots, logLevel);
+        }
+
+        try
+        {
+            await cluster.Coordinator.Ask<PoolReady>(new AwaitWorkers(slots), TimeSpan.FromSeconds(waitSeconds), cancellation).ConfigureAwait(false);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            throw new InvalidOperationException($"fewer than {slots} workers registered within {waitSeconds.ToString(CultureInfo.InvariantCulture)} s; start more deepgen-worker processes or lower --slots");
+        }
+
+        var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(waitSeconds), logLevel, launch => new PooledTrialNodes(cluster.CoordinatorSystem, cluster.Coordinator, launch));
+        return await SweepHost.RunAsync(plan, store, runner, slots, logLevel, cancellation, scheduler => cluster.Coordinator.Tell(new SubscribeSlotLoss(scheduler))).ConfigureAwait(false);
+    }
+
+    /// <summary>Where the sweep's trials run.</summary>
+    private sealed record SweepNodes(bool External, string Host, int Port, bool Isolated);
+
+    /// <summary>The options that choose the sweep's nodes, shared by 'sweep' and 'sweep resume'.</summary>
+    private sealed class NodeOptionSet
+    {
+        public Option<bool> External { get; } = new("--external-workers") { Description = "Run the trials on deepgen-worker processes that join this node through --port, one per slot." };
+
+        public Option<string> Host { get; } = new("--host") { Description = "Address the sweep's coordinator node binds and advertises.", DefaultValueFactory = _ => "127.0.0.1" };
+
+        public Option<int> Port { get; } = new("--port") { Description = "Akka.Remote port of the sweep's coordinator node (0 = any free port; give a fixed one with --external-workers)." };
+
+        public Option<bool> Isolated { get; } = new("--isolated-trials") { Description = "Give every trial its own in-process cluster instead of the sweep's long-lived worker nodes." };
+
+        public SweepNodes Read(System.CommandLine.ParseResult result) =>
+            new(result.GetValue(External), result.GetValue(Host)!, result.GetValue(Port), result.GetValue(Isolated));
     }
 
     /// <summary>The slots of an earlier run of the sweep, or else enough for the budget's concurrent trials.</summary>

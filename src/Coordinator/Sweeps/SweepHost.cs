@@ -15,7 +15,8 @@ public static class SweepHost
     /// </summary>
     /// <exception cref="InvalidOperationException">The state file does not match the plan, or the scheduler stopped unexpectedly.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled.</exception>
-    public static async Task<SweepResults> RunAsync(SweepPlan plan, SweepStore store, ITrialRunner runner, int slots, string logLevel, CancellationToken cancellation)
+    /// <param name="schedulerStarted">Called with the scheduler actor once it exists, for example to report lost worker slots to it.</param>
+    public static async Task<SweepResults> RunAsync(SweepPlan plan, SweepStore store, ITrialRunner runner, int slots, string logLevel, CancellationToken cancellation, Action<IActorRef>? schedulerStarted = null)
     {
         var saved = store.LoadState();
         if (saved is not null)
@@ -28,6 +29,7 @@ public static class SweepHost
         try
         {
             var scheduler = system.ActorOf(SweepSchedulerActor.Props(plan, store, runner, slots, saved), "sweep-scheduler");
+            schedulerStarted?.Invoke(scheduler);
             var stopped = scheduler.WatchAsync(cancellation);
             var finished = scheduler.Ask<SweepFinished>(RunSweep.Instance, Timeout.InfiniteTimeSpan, cancellation);
             var first = await Task.WhenAny(finished, stopped).ConfigureAwait(false);

@@ -71,10 +71,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
+    /// <summary>A coordinator stopped in the middle of a run (a sweep cancels trials so) sends its workers back to idle.</summary>
     protected override void PostStop()
     {
         Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
-        _run?.Output.Dispose();
+        if (_run is not null)
+        {
+            LeaveAll("the run's coordinator stopped");
+            _trace.End("the run's coordinator stopped");
+            _run.Output.Dispose();
+        }
     }
 
     private void Idle()

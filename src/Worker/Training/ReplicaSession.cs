@@ -27,6 +27,7 @@ public sealed class ReplicaSession : IDisposable
     private JoinRun _run;
     private RingCollective _ring;
     private volatile bool _suspendRequested;
+    private volatile bool _aborted;
 
     private ReplicaSession(JoinRun run, ImageDataset data, RingCollective ring, IReplica trainer, IActorRef coordinator)
     {
@@ -112,6 +113,7 @@ public sealed class ReplicaSession : IDisposable
         _ring = FormRing(run, listener, onRejected, cancellationToken);
         _run = run;
         _suspendRequested = false;
+        _aborted = false;
         LastCompletedStep = -1;
         CopyStateFromSource();
     }
@@ -119,8 +121,16 @@ public sealed class ReplicaSession : IDisposable
     /// <summary>SHA-256 of the replica's parameters.</summary>
     public string Checksum() => _trainer.Checksum();
 
-    /// <summary>Closes the ring from any thread; a step blocked in the all-reduce fails at once.</summary>
-    public void Abort() => _ring.Dispose();
+    /// <summary>
+    /// Closes the ring from any thread: a step blocked in the all-reduce fails at once, and the
+    /// epoch loop stops before its next step. The check matters for a ring of one rank, whose
+    /// all-reduce never touches the network and so never fails.
+    /// </summary>
+    public void Abort()
+    {
+        _aborted = true;
+        _ring.Dispose();
+    }
 
     /// <summary>
     /// Trains from <see cref="TrainEpoch.StartPosition"/> to the end of the epoch, reporting every
@@ -140,6 +150,11 @@ public sealed class ReplicaSession : IDisposable
         Epoch = command.Epoch;
         for (; position < _data.Count; step++)
         {
+            if (_aborted)
+            {
+                throw new OperationCanceledException($"The ring of generation {_run.Generation} was closed before step {step}.");
+            }
+
             BeforeStep?.Invoke(step);
             using var stepSpan = IterationTrace.StartStep(epochSpan, _run.RunId, _run.Rank, step);
             var batch = _sampler.BatchAt(command.Epoch, position, _run.Rank, worldSize, batchSize);

@@ -12,9 +12,19 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Execution;
 /// </summary>
 /// <param name="workerWaitTimeout">How long a trial's coordinator waits for its workers to register.</param>
 /// <param name="logLevel">Akka log level of the trial nodes.</param>
-public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string logLevel = "WARNING") : ITrialRunner
+/// <param name="nodes">Provides each trial's coordinator and workers; null gives every trial its own <see cref="OwnClusterNodes"/>.</param>
+public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string logLevel = "WARNING", Func<TrialLaunch, ITrialNodes>? nodes = null) : ITrialRunner
 {
-    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, null, workerWaitTimeout, logLevel);
+    /// <summary>
+    /// Acceptable heartbeat pause of a trial's own nodes. They share this process, so a late
+    /// heartbeat means busy CPUs, not a lost node: with the 3 s default, trials of a sweep on
+    /// an oversubscribed 2-core machine lost their only worker and failed.
+    /// </summary>
+    private static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(20);
+
+    private readonly Func<TrialLaunch, ITrialNodes> _nodes = nodes ?? (launch => new OwnClusterNodes(launch.Config.Workers, logLevel, HeartbeatPause));
+
+    public ITrialExecution Start(TrialLaunch launch) => new LocalClusterTrial(launch, null, workerWaitTimeout, _nodes(launch));
 
     /// <summary>
     /// Reuses a run that finished before the restart. Otherwise continues the run in its folder from
@@ -42,7 +52,7 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
         {
             log($"resumes after step {point.Step}: {point.Epoch} epoch(s) complete, {point.Position} samples of the next one trained");
             Replay(launch, TrialCheckpoints.ReadEvaluations(launch.RunDirectory, launch.Config, point.Epoch).Where(e => e.Step <= point.Step));
-            return new LocalClusterTrial(launch, point, workerWaitTimeout, logLevel);
+            return new LocalClusterTrial(launch, point, workerWaitTimeout, _nodes(launch));
         }
 
         var moved = TrialCheckpoints.MoveAside(launch.RunDirectory);
@@ -74,22 +84,15 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
     /// </summary>
     private sealed class LocalClusterTrial : ITrialExecution
     {
-        /// <summary>
-        /// Acceptable heartbeat pause of the trial's nodes. They share this process, so a late
-        /// heartbeat means busy CPUs, not a lost node: with the 3 s default, trials of a sweep on
-        /// an oversubscribed 2-core machine lost their only worker and failed.
-        /// </summary>
-        private static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(20);
-
         private readonly CancellationTokenSource _cancellation = new();
         private readonly TaskCompletionSource<TrialOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Task _stopped;
 
         /// <param name="resume">Checkpointed state to continue from, or null to start from the initial weights.</param>
-        public LocalClusterTrial(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel)
+        public LocalClusterTrial(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, ITrialNodes nodes)
         {
             var token = _cancellation.Token;
-            _stopped = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, logLevel, _outcome, token));
+            _stopped = Task.Run(() => RunAsync(launch, resume, workerWaitTimeout, nodes, _outcome, token));
         }
 
         public Task<TrialOutcome> Completion => _outcome.Task;
@@ -101,15 +104,12 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
             _cancellation.Dispose();
         }
 
-        private static async Task RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, string logLevel, TaskCompletionSource<TrialOutcome> outcome, CancellationToken cancellation)
+        private static async Task RunAsync(TrialLaunch launch, ResumePoint? resume, TimeSpan workerWaitTimeout, ITrialNodes nodes, TaskCompletionSource<TrialOutcome> outcome, CancellationToken cancellation)
         {
-            LocalCluster? cluster = null;
             try
             {
-                cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, logLevel, heartbeatPause: HeartbeatPause);
-                cluster.StartWorkers(launch.Config.Workers, logLevel);
                 var observer = new EvaluationForwarder(launch.Evaluated);
-                var reply = await cluster.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
+                var reply = await nodes.RunAsync(new StartRun(launch.Config, launch.RunDirectory, observer, workerWaitTimeout, resume), cancellation).ConfigureAwait(false);
                 outcome.TrySetResult(reply switch
                 {
                     RunCompleted completed => new TrialOutcome(null, completed.FinalEvaluation),
@@ -129,10 +129,7 @@ public sealed class LocalClusterTrialRunner(TimeSpan workerWaitTimeout, string l
             {
                 // Any other exception still ends the trial; it surfaces from DisposeAsync.
                 outcome.TrySetResult(TrialOutcome.Failed("the trial's nodes stopped without a reply from its coordinator"));
-                if (cluster is not null)
-                {
-                    await cluster.DisposeAsync().ConfigureAwait(false);
-                }
+                await nodes.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
