@@ -41,10 +41,8 @@ public sealed class PooledSweepTests
         using var folder = new TemporaryDirectory();
         var store = new SweepStore(folder.Path);
         store.Create(Spec);
-        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING", heartbeatPause: TimeSpan.FromSeconds(20), coordinatorProps: WorkerPoolActor.Props(2));
-        cluster.StartWorkers(2, "WARNING");
-        await cluster.Coordinator.Ask<PoolReady>(new AwaitWorkers(2), TimeSpan.FromSeconds(60));
-        var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(60), "WARNING", launch => new PooledTrialNodes(cluster.CoordinatorSystem, cluster.Coordinator, launch));
+        await using var cluster = await StartPoolAsync(2);
+        var runner = PooledRunner(cluster);
 
         var sweep = SweepHost.RunAsync(SweepPlan.Parse(Spec), store, runner, slots: 2, "WARNING", CancellationToken.None, scheduler => cluster.Coordinator.Tell(new SubscribeSlotLoss(scheduler)));
         var slotOne = await cluster.Coordinator.Ask<PooledWorker>(new GetSlotWorker(1), TimeSpan.FromSeconds(10));
@@ -74,10 +72,8 @@ public sealed class PooledSweepTests
         using var folder = new TemporaryDirectory();
         var store = new SweepStore(folder.Path);
         store.Create(Spec);
-        await using var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING", heartbeatPause: TimeSpan.FromSeconds(20), coordinatorProps: WorkerPoolActor.Props(1));
-        cluster.StartWorkers(1, "WARNING");
-        await cluster.Coordinator.Ask<PoolReady>(new AwaitWorkers(1), TimeSpan.FromSeconds(60));
-        var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(60), "WARNING", launch => new PooledTrialNodes(cluster.CoordinatorSystem, cluster.Coordinator, launch));
+        await using var cluster = await StartPoolAsync(1);
+        var runner = PooledRunner(cluster);
 
         var results = await SweepHost.RunAsync(SweepPlan.Parse(Spec), store, runner, slots: 1, "WARNING", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
 
@@ -85,4 +81,16 @@ public sealed class PooledSweepTests
         Assert.All(results.Trials, t => Assert.Equal("completed", t.Status));
         Assert.All(results.Trials, t => Assert.InRange(t.FinalMetric!.Value, 100, 600));
     }
+
+    /// <summary>Starts a coordinator node with a worker pool and <paramref name="slots"/> worker nodes, and waits until all registered.</summary>
+    private static async Task<LocalCluster> StartPoolAsync(int slots)
+    {
+        var cluster = LocalCluster.StartCoordinator("127.0.0.1", 0, "WARNING", heartbeatPause: TimeSpan.FromSeconds(20), coordinatorProps: WorkerPoolActor.Props(slots));
+        cluster.StartWorkers(slots, "WARNING");
+        await cluster.Coordinator.Ask<PoolReady>(new AwaitWorkers(slots), TimeSpan.FromSeconds(60));
+        return cluster;
+    }
+
+    private static LocalClusterTrialRunner PooledRunner(LocalCluster cluster) =>
+        new(TimeSpan.FromSeconds(60), "WARNING", launch => new PooledTrialNodes(cluster.CoordinatorSystem, cluster.Coordinator, launch));
 }
