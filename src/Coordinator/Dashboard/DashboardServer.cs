@@ -30,7 +30,8 @@ public sealed class DashboardServer : IAsyncDisposable
 
     /// <summary>Starts serving <paramref name="board"/> on <paramref name="host"/>:<paramref name="port"/> (0 = any free port).</summary>
     /// <exception cref="InvalidOperationException">The address is invalid or the port is in use.</exception>
-    public static async Task<DashboardServer> StartAsync(RunBoard board, string host, int port, CancellationToken cancellationToken)
+    /// <param name="mapMore">Maps further pages on the same host, such as the sweep page.</param>
+    public static async Task<DashboardServer> StartAsync(RunBoard board, string host, int port, CancellationToken cancellationToken, Action<WebApplication>? mapMore = null)
     {
         if (!IPAddress.TryParse(host, out var address))
         {
@@ -51,6 +52,7 @@ public sealed class DashboardServer : IAsyncDisposable
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = new PhysicalFileProvider(content) });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(content) });
         RunEndpoints.Map(app, board);
+        mapMore?.Invoke(app);
 
         try
         {

@@ -3,6 +3,8 @@ using System.Globalization;
 using Akka.Actor;
 using DeepGen.Distributed.Cluster;
 using DeepGen.Distributed.Coordinator.Cli;
+using DeepGen.Distributed.Coordinator.Dashboard;
+using DeepGen.Distributed.Coordinator.Sweeps.Dashboard;
 using DeepGen.Distributed.Coordinator.Sweeps.Execution;
 using DeepGen.Distributed.Coordinator.Sweeps.Output;
 using DeepGen.Distributed.Coordinator.Sweeps.Spec;
@@ -24,7 +26,7 @@ public static class SweepCommand
         var nodes = new NodeOptionSet();
         var command = new Command("sweep", "Run a hyperparameter sweep: trials on free worker slots, ASHA promotion or early stopping, a results table.")
         {
-            spec, output, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated,
+            spec, output, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated, nodes.DashboardPort, nodes.NoDashboard,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -47,7 +49,7 @@ public static class SweepCommand
         var nodes = new NodeOptionSet();
         var command = new Command("resume", "Continue a sweep after its coordinator stopped: finished trials are kept, interrupted ones resume, paused ones can still be promoted.")
         {
-            directory, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated,
+            directory, slots, wait, logLevel, nodes.External, nodes.Host, nodes.Port, nodes.Isolated, nodes.DashboardPort, nodes.NoDashboard,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -114,7 +116,7 @@ public static class SweepCommand
 
     private static async Task<int> RunAsync(SweepPlan plan, SweepStore store, int slots, double waitSeconds, string logLevel, SweepNodes nodes, CancellationToken cancellation)
     {
-        var errors = new[] { NodeOptions.CheckLogLevel(logLevel), NodeOptions.CheckHost("--host", nodes.Host), NodeOptions.CheckPort("--port", nodes.Port) }.OfType<string>().ToList();
+        var errors = new[] { NodeOptions.CheckLogLevel(logLevel), NodeOptions.CheckHost("--host", nodes.Host), NodeOptions.CheckPort("--port", nodes.Port), nodes.DashboardPort is { } pagePort ? NodeOptions.CheckPort("--dashboard-port", pagePort) : null }.OfType<string>().ToList();
         if (nodes.External && nodes.Port == 0)
         {
             errors.Add("--external-workers needs a fixed --port (for example 4053) that the workers use as their seed node.");
@@ -155,8 +157,16 @@ public static class SweepCommand
         // libtorch has one intra-op thread pool per process, shared by every trial's workers.
         torch.set_num_threads(plan.Spec.Base.ThreadsPerWorker);
         Console.WriteLine($"sweep folder {store.Directory}: {plan.Trials.Count} trials on {slots} worker slots");
+        DashboardServer? page = null;
         try
         {
+            if (nodes.DashboardPort is { } port)
+            {
+                var sweepsRoot = Path.GetDirectoryName(store.Directory) ?? store.Directory;
+                page = await DashboardServer.StartAsync(new RunBoard(), "127.0.0.1", port, cancellation, app => app.MapSweepDashboard(sweepsRoot)).ConfigureAwait(false);
+                Console.WriteLine($"sweep page: {page.Address}sweeps/{Uri.EscapeDataString(Path.GetFileName(store.Directory))}/");
+            }
+
             var results = nodes.Isolated
                 ? await SweepHost.RunAsync(plan, store, new LocalClusterTrialRunner(TimeSpan.FromSeconds(waitSeconds), logLevel), slots, logLevel, cancellation).ConfigureAwait(false)
                 : await RunOnPoolAsync(plan, store, slots, waitSeconds, logLevel, nodes, cancellation).ConfigureAwait(false);
@@ -172,6 +182,13 @@ public static class SweepCommand
         {
             await Console.Error.WriteLineAsync($"sweep failed: {error.Message}").ConfigureAwait(false);
             return 1;
+        }
+        finally
+        {
+            if (page is not null)
+            {
+                await page.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -209,7 +226,8 @@ public static class SweepCommand
     }
 
     /// <summary>Where the sweep's trials run.</summary>
-    private sealed record SweepNodes(bool External, string Host, int Port, bool Isolated);
+    /// <param name="DashboardPort">Port of the sweep page on 127.0.0.1 (0 = any free port), or null for none.</param>
+    private sealed record SweepNodes(bool External, string Host, int Port, bool Isolated, int? DashboardPort);
 
     /// <summary>The options that choose the sweep's nodes, shared by 'sweep' and 'sweep resume'.</summary>
     private sealed class NodeOptionSet
@@ -222,8 +240,12 @@ public static class SweepCommand
 
         public Option<bool> Isolated { get; } = new("--isolated-trials") { Description = "Give every trial its own in-process cluster instead of the sweep's long-lived worker nodes." };
 
+        public Option<int> DashboardPort { get; } = new("--dashboard-port") { Description = "Port of the sweep page on 127.0.0.1 (0 = any free port)." };
+
+        public Option<bool> NoDashboard { get; } = new("--no-dashboard") { Description = "Serve no sweep page." };
+
         public SweepNodes Read(System.CommandLine.ParseResult result) =>
-            new(result.GetValue(External), result.GetValue(Host)!, result.GetValue(Port), result.GetValue(Isolated));
+            new(result.GetValue(External), result.GetValue(Host)!, result.GetValue(Port), result.GetValue(Isolated), result.GetValue(NoDashboard) ? null : result.GetValue(DashboardPort));
     }
 
     /// <summary>The slots of an earlier run of the sweep, or else enough for the budget's concurrent trials.</summary>
