@@ -65,7 +65,7 @@ public sealed class GanEvaluator : IEvaluator
             {
                 using var scope = torch.NewDisposeScope();
                 var count = Math.Min(BatchSize, _testSet.Count - first);
-                var real = EvaluationImages.Load(_testSet, first, count, asImages: true) * 2 - 1;
+                var real = EvaluationImages.Load(_testSet, first, count, asImages: true).Times(2).PlusInPlace(-1);
                 var fake = _networks.Generator.call(torch.randn([count, _networks.Options.LatentSize], generator: generator));
                 correct += _networks.Discriminator.call(real).gt(0).sum().item<long>();
                 correct += _networks.Discriminator.call(fake).le(0).sum().item<long>();

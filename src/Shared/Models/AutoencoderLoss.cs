@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Training;
 using static TorchSharp.torch;
 
 namespace DeepGen.Distributed.Models;
@@ -58,11 +59,11 @@ public static class AutoencoderLoss
             squaredErrorSum = squaredError.sum();
         }
 
-        var loss = squaredErrorSum / (normalizer * model.Options.InputSize);
+        var loss = squaredErrorSum.Over((double)normalizer * model.Options.InputSize);
         if (weightDecay > 0)
         {
             using var penalty = Losses.L2Penalty(VaeLoss.WeightMatrices(model), weightDecay);
-            using var sharedPenalty = penalty * weightDecayShare;
+            using var sharedPenalty = penalty.Times(weightDecayShare);
             using var dataLoss = loss;
             loss = dataLoss + sharedPenalty;
         }

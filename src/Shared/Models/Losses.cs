@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Training;
 using static TorchSharp.torch;
 
 namespace DeepGen.Distributed.Models;
@@ -87,7 +88,7 @@ public static class Losses
         using var minusSquaredMean = onePlusLogVariance - squaredMean;
         using var terms = minusSquaredMean - variance;
         using var total = terms.sum();
-        return total.mul(-0.5);
+        return total.Times(-0.5);
     }
 
     /// <summary>Computes −log p(x|z) for a Bernoulli decoder:
@@ -145,7 +146,7 @@ public static class Losses
 
         using (sumOfSquares)
         {
-            return sumOfSquares.mul(lambda);
+            return sumOfSquares.Times(lambda);
         }
     }
 

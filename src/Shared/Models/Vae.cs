@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -112,7 +113,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor, (Tensor Logits, Tensor Mean,
         ArgumentNullException.ThrowIfNull(logVariance);
         ArgumentNullException.ThrowIfNull(noise);
 
-        using var standardDeviation = (0.5 * logVariance).exp_();
+        using var standardDeviation = logVariance.Times(0.5).exp_();
         using var scaledNoise = standardDeviation * noise;
         return mean + scaledNoise;
     }

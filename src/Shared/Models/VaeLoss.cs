@@ -1,3 +1,4 @@
+using DeepGen.Distributed.Training;
 using static TorchSharp.torch;
 
 namespace DeepGen.Distributed.Models;
@@ -86,13 +87,13 @@ public static class VaeLoss
             kl = Losses.GaussianKlToStandardNormal(mean, logVariance);
         }
 
-        using var weightedKl = kl * options.Beta;
+        using var weightedKl = kl.Times(options.Beta);
         using var dataTerms = reconstruction + weightedKl;
-        var loss = dataTerms / normalizer;
+        var loss = dataTerms.Over(normalizer);
         if (options.WeightDecay > 0)
         {
             using var penalty = Losses.L2Penalty(WeightMatrices(model), options.WeightDecay);
-            using var sharedPenalty = penalty * weightDecayShare;
+            using var sharedPenalty = penalty.Times(weightDecayShare);
             using var dataLoss = loss;
             loss = dataLoss + sharedPenalty;
         }

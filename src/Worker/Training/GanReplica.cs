@@ -175,7 +175,7 @@ public sealed class GanReplica : IReplica
         using var scope = torch.NewDisposeScope();
         using (torch.no_grad())
         {
-            real.mul_(2).sub_(1);
+            real.TimesInPlace(2).PlusInPlace(-1);
         }
 
         var reduceClock = new Stopwatch();
@@ -190,7 +190,7 @@ public sealed class GanReplica : IReplica
 
             // Discriminator step: J_D on real and generated images, the generator held fixed.
             Discriminator.zero_grad();
-            var discriminatorLoss = GanLosses.DiscriminatorLossSum(Discriminator.call(real), Discriminator.call(fake.detach())) / globalBatchSize;
+            var discriminatorLoss = GanLosses.DiscriminatorLossSum(Discriminator.call(real), Discriminator.call(fake.detach())).Over(globalBatchSize);
             discriminatorLoss.backward();
             _discriminatorBucket.Gather();
             _discriminatorBucket.Extras[0] = step == _settings.InjectNanAtStep ? float.NaN : discriminatorLoss.item<float>();
@@ -211,7 +211,7 @@ public sealed class GanReplica : IReplica
         // Generator step: non-saturating J_G through the updated discriminator.
         phases.Next(StepPhase.ForwardBackward);
         Generator.zero_grad();
-        var generatorLoss = GanLosses.GeneratorLossSum(Discriminator.call(fake)) / globalBatchSize;
+        var generatorLoss = GanLosses.GeneratorLossSum(Discriminator.call(fake)).Over(globalBatchSize);
         generatorLoss.backward();
         _generatorBucket.Gather();
         _generatorBucket.Extras[0] = generatorLoss.item<float>();

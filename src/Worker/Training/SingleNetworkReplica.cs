@@ -205,7 +205,7 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
         }
 
         var logits = ((ClassifierCnn)Network).call(x);
-        var loss = ClassifierLoss.CrossEntropySum(logits, labels) / globalBatchSize;
+        var loss = ClassifierLoss.CrossEntropySum(logits, labels).Over(globalBatchSize);
         var correct = logits.argmax(1).eq(labels).sum().item<long>();
         return (loss, [loss.item<float>(), correct / (double)globalBatchSize]);
     }
@@ -227,8 +227,8 @@ public sealed class ClassifierReplica(TrainingConfig config, ReadOnlySpan<byte> 
     {
         using var generator = new Generator(unchecked((ulong)Config.Seed * 0x9E3779B97F4A7C15UL + ((ulong)step << 8) + (ulong)rank + 0x5DEECE66DUL));
         var count = x.shape[0];
-        var chosen = torch.rand([count, 1, 1, 1], generator: generator).lt(Config.DeletionAugmentation);
-        var fraction = torch.rand([count, 1, 1, 1], generator: generator) * 0.5;
+        var chosen = torch.rand([count, 1, 1, 1], generator: generator).Below(Config.DeletionAugmentation);
+        var fraction = torch.rand([count, 1, 1, 1], generator: generator).Times(0.5);
         var deleted = torch.rand(x.shape, generator: generator).lt(fraction).logical_and(chosen);
         return torch.where(deleted, torch.tensor(MeanPixelValue), x);
     }
