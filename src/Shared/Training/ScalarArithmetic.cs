@@ -11,7 +11,7 @@ namespace DeepGen.Distributed.Training;
 /// and passes only its native handle to libtorch. Nothing references the temporary after that, so
 /// the garbage collector may finalize it, and free the native scalar, while libtorch still reads
 /// it. libtorch then fails with "Unknown scalar type" (seen in concurrent sweep trials). Each method
-/// here holds the scalar in a <c>using</c> variable until the call has returned.
+/// here keeps the scalar in a <c>using</c> variable until the call has returned.
 /// </remarks>
 public static class ScalarArithmetic
 {
