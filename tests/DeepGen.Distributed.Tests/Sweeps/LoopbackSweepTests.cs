@@ -31,8 +31,12 @@ public sealed class LoopbackSweepTests
           max_concurrent: 2
         """;
 
-    // The same sweep evaluated every 5 steps, so it also writes a checkpoint every 5 steps.
-    private static readonly string ResumableSpec = Spec.Replace("  test_limit: 200\n", "  test_limit: 200\n  eval_every: 5\n", StringComparison.Ordinal);
+    // The same sweep with 4 epochs (80 steps), evaluated every 5 steps, so it also writes a
+    // checkpoint every 5 steps. The length leaves a killed trial too little time to finish all its
+    // steps while its nodes stop.
+    private static readonly string ResumableSpec = Spec
+        .Replace("  test_limit: 200\n", "  test_limit: 200\n  eval_every: 5\n", StringComparison.Ordinal)
+        .Replace("  epochs: 2\n", "  epochs: 4\n", StringComparison.Ordinal);
 
     /// <summary>The plan with trial-001 made to diverge at step 25, in its second epoch.</summary>
     private static SweepPlan PlanWithDivergingTrial()
@@ -77,7 +81,7 @@ public sealed class LoopbackSweepTests
         Assert.All(plan.Trials, t => Assert.Equal(5, t.Config.CheckpointEverySteps));
         var runner = new LocalClusterTrialRunner(TimeSpan.FromSeconds(60));
 
-        // Kill once a trial has completed and the running ones are mid-way through their 40 steps.
+        // Kill once a trial has completed and the running ones are early in their 80 steps.
         await using (var sweep = new SweepUnderTest(plan, store, runner, slots: 2))
         {
             await sweep.WaitForStateAsync(
@@ -102,9 +106,9 @@ public sealed class LoopbackSweepTests
             metricsBefore[id] = await StableMetricsAsync(Path.Combine(folder.Path, "trials", id));
         }
 
-        // The killed trials' nodes stop in the background, so a trial may still finish its 40 steps
+        // The killed trials' nodes stop in the background, so a trial may still finish its 80 steps
         // before they do. The resume then keeps it as finished.
-        var interrupted = running.Where(id => metricsBefore[id].Count < 40).ToList();
+        var interrupted = running.Where(id => metricsBefore[id].Count < 80).ToList();
 
         var results = await SweepHost.RunAsync(plan, store, new LocalClusterTrialRunner(TimeSpan.FromSeconds(60)), slots: 2, "WARNING", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
 
@@ -122,13 +126,13 @@ public sealed class LoopbackSweepTests
             var match = System.Text.RegularExpressions.Regex.Match(decisions, $@"{id} resumes after step (\d+)");
             Assert.True(match.Success, $"decisions.log has no resume line for {id}:\n{decisions}");
             var resumedAfter = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            Assert.InRange(resumedAfter, 5, 39);
+            Assert.InRange(resumedAfter, 5, 79);
 
             // Every step is in metrics.csv once, and the rows up to the checkpoint are the ones
             // written before the kill, with the same loss and unix_time, so those steps were not
             // trained again.
             var metrics = ReadMetrics(Path.Combine(folder.Path, "trials", id));
-            Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), metrics.Keys.Order());
+            Assert.Equal(Enumerable.Range(1, 80).Select(i => (long)i), metrics.Keys.Order());
             for (long step = 1; step <= resumedAfter; step++)
             {
                 Assert.Equal(metricsBefore[id][step], metrics[step]);
@@ -139,7 +143,7 @@ public sealed class LoopbackSweepTests
             Assert.Equal(curve.Distinct().Count(), curve.Count);
             Assert.Equal(curve.Order(), curve);
             Assert.Subset(curve.ToHashSet(), curvesBefore[id].ToHashSet());
-            Assert.Equal([5L, 10, 15, 20, 25, 30, 35, 40], curve);
+            Assert.Equal(Enumerable.Range(1, 16).Select(i => 5L * i), curve);
             Assert.Equal(2, final.Trials.Single(t => t.Id == id).Attempts);
         }
     }
