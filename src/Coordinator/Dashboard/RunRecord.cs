@@ -9,7 +9,7 @@ using DeepGen.Distributed.Telemetry;
 namespace DeepGen.Distributed.Coordinator.Dashboard;
 
 /// <summary>
-/// What the run page knows about one run. Written from the coordinator's thread through
+/// The run page's record of one run. Written from the coordinator's thread through
 /// <see cref="Monitoring.RunMonitor"/> and read by HTTP requests, so every member takes the lock.
 /// </summary>
 public sealed class RunRecord
@@ -39,7 +39,7 @@ public sealed class RunRecord
         StartedAt = DateTime.UtcNow;
     }
 
-    /// <summary>The run folder, which holds the images and CAM reports the page shows.</summary>
+    /// <summary>The run folder, which contains the images and CAM reports the page shows.</summary>
     public string Directory { get; }
 
     public DateTime StartedAt { get; }

@@ -102,6 +102,23 @@ public abstract class FlatOptimizer
         ReloadParameters();
     }
 
+    /// <summary>
+    /// Follows new weights that the caller loaded into the model: restores <paramref name="state"/>
+    /// with <see cref="LoadState"/>, or, when it is empty, keeps the optimizer state and only reloads
+    /// <see cref="Parameters"/>.
+    /// </summary>
+    public void Restore(ReadOnlySpan<byte> state)
+    {
+        if (state.IsEmpty)
+        {
+            ReloadParameters();
+        }
+        else
+        {
+            LoadState(state);
+        }
+    }
+
     /// <summary>Copies the model's current parameter tensors into <see cref="Parameters"/>, after the weights were replaced.</summary>
     public void ReloadParameters()
     {

@@ -118,14 +118,7 @@ public abstract class SingleNetworkReplica : IReplica
     public void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState)
     {
         ParameterCodec.Decode(weights, Network);
-        if (optimizerState.IsEmpty)
-        {
-            _optimizer.ReloadParameters();
-        }
-        else
-        {
-            _optimizer.LoadState(optimizerState);
-        }
+        _optimizer.Restore(optimizerState);
     }
 
     /// <inheritdoc />

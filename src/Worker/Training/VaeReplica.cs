@@ -139,14 +139,7 @@ public sealed class VaeReplica : IReplica
     public void LoadState(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> optimizerState)
     {
         ParameterCodec.Decode(weights, Model);
-        if (optimizerState.IsEmpty)
-        {
-            _optimizer.ReloadParameters();
-        }
-        else
-        {
-            _optimizer.LoadState(optimizerState);
-        }
+        _optimizer.Restore(optimizerState);
     }
 
     /// <inheritdoc />
