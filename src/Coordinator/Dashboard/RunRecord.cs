@@ -266,8 +266,8 @@ public sealed class RunRecord
         }
         catch (Exception error) when (error is IOException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
-            // The reporter replaces the index atomically, so this is a partial read of a foreign
-            // file or a format change; the page shows no report rather than failing.
+            // The reporter replaces the index atomically, so this is a foreign file or a changed
+            // format. The page then shows no report rather than failing.
             return null;
         }
     }

@@ -87,9 +87,9 @@ public sealed class LoopbackSweepTests
             await sweep.WaitForStateAsync(
                 s => s.Trials.Any(t => t.Status == TrialStatus.Completed)
                     && s.Trials.Any(t => t.Status == TrialStatus.Running)
-                    && s.Trials.Where(t => t.Status == TrialStatus.Running).All(t => t.Curve.Count > 0 && t.Curve[^1].Step is >= 10 and <= 25),
+                    && s.Trials.Where(t => t.Status == TrialStatus.Running).All(t => t.Curve.Count > 0 && t.Curve[^1].Step is >= 10 and <= 50),
                 TimeSpan.FromMinutes(2),
-                "a completed trial and every running one evaluated at a step from 10 to 25");
+                "a completed trial and every running one evaluated at a step from 10 to 50");
             await sweep.KillAsync();
         }
 

@@ -12,7 +12,7 @@ namespace DeepGen.Distributed.Coordinator.Sweeps.Execution;
 /// </param>
 /// <param name="Log">
 /// Called, on any thread, with each decision the runner takes for the trial on its own, such as the
-/// checkpoint a resume starts from or a checkpoint it rejects; null drops them.
+/// checkpoint a resume starts from or a checkpoint it rejects. When null, the runner drops them.
 /// </param>
 public sealed record TrialLaunch(string TrialId, TrainingConfig Config, string RunDirectory, IReadOnlyList<int> Slots, Action<EpochEvaluation> Evaluated, Action<string>? Log = null);
 
